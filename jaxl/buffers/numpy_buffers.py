@@ -1,0 +1,293 @@
+"""Circular NumPy buffers of transitions, with seeded sampling and a portable file format.
+
+File format (``.npz``, version 1): one array per field of :class:`Transitions` holding the stored
+transitions oldest first, ``episode_id`` for trajectory buffers, and ``metadata``: a JSON string
+with ``format = "jaxl.buffer"``, ``version``, ``buffer_type``, ``capacity``, ``size``, observation
+and action shapes and dtypes, plus whatever the writer adds (``env``, ``policy_source``,
+``episodes``, ``returns``). Nothing is pickled; files load with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+
+FORMAT = "jaxl.buffer"
+VERSION = 1
+
+
+class Transitions(NamedTuple):
+    """A batch of transitions; every field has the same leading shape."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class BufferFileError(ValueError):
+    """A buffer file is missing, corrupt, or not in a format this version reads."""
+
+
+def _specs(obs_shape, obs_dtype, action_shape, action_dtype) -> dict[str, tuple[tuple, np.dtype]]:
+    return {
+        "obs": (tuple(obs_shape), np.dtype(obs_dtype)),
+        "action": (tuple(action_shape), np.dtype(action_dtype)),
+        "reward": ((), np.dtype(np.float32)),
+        "next_obs": (tuple(obs_shape), np.dtype(obs_dtype)),
+        "terminated": ((), np.dtype(bool)),
+        "truncated": ((), np.dtype(bool)),
+    }
+
+
+def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
+    """Write an ``.npz`` to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read the arrays and metadata of a buffer file, checking its format and version."""
+    path = Path(path)
+    if not path.is_file():
+        raise BufferFileError(f"buffer file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+        metadata = json.loads(str(arrays.pop("metadata")))
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
+        raise BufferFileError(f"{path} is not a readable JAXL buffer file ({error})") from None
+    if metadata.get("format") != FORMAT:
+        raise BufferFileError(f"{path}: not a JAXL buffer file (format {metadata.get('format')!r})")
+    if metadata.get("version") != VERSION:
+        raise BufferFileError(
+            f"{path}: buffer format version {metadata.get('version')} is not supported "
+            f"(this JAXL reads version {VERSION})"
+        )
+    missing = [field for field in Transitions._fields if field not in arrays]
+    if missing:
+        raise BufferFileError(f"{path}: missing arrays {missing}")
+    return arrays, metadata
+
+
+class TransitionNumPyBuffer:
+    """A fixed-capacity circular buffer of transitions with seeded uniform sampling.
+
+    :param capacity: maximum number of transitions; the oldest are overwritten.
+    :param obs_shape: shape of one observation.
+    :param action_shape: shape of one action (``()`` for discrete actions).
+    :param obs_dtype: observation dtype.
+    :param action_dtype: action dtype.
+    :param seed: seed of the sampling generator.
+    """
+
+    buffer_type = "transition"
+
+    def __init__(
+        self,
+        capacity: int,
+        obs_shape: tuple[int, ...],
+        action_shape: tuple[int, ...],
+        obs_dtype: Any = np.float32,
+        action_dtype: Any = np.float32,
+        seed: int = 0,
+    ) -> None:
+        if capacity <= 0:
+            raise ValueError(f"buffer capacity must be positive, got {capacity}")
+        self.capacity = int(capacity)
+        self._specs = _specs(obs_shape, obs_dtype, action_shape, action_dtype)
+        self._data = {
+            name: np.zeros((self.capacity, *shape), dtype)
+            for name, (shape, dtype) in self._specs.items()
+        }
+        self._pointer = 0
+        self._size = 0
+        self.rng = np.random.default_rng(seed)
+        self.metadata: dict[str, Any] = {}
+
+    @classmethod
+    def for_spaces(
+        cls, capacity: int, obs_space: gym.Space, action_space: gym.Space, seed: int = 0
+    ) -> TransitionNumPyBuffer:
+        """A buffer shaped for a Gymnasium observation and action space."""
+        return cls(
+            capacity, obs_space.shape, action_space.shape, obs_space.dtype, action_space.dtype, seed
+        )
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def is_full(self) -> bool:
+        """Whether the next ``add`` overwrites the oldest transitions."""
+        return self._size == self.capacity
+
+    def clear(self) -> None:
+        """Forget every transition (storage is kept)."""
+        self._pointer = 0
+        self._size = 0
+
+    def add(self, transitions: Transitions) -> None:
+        """Append a batch of transitions (leading axis = batch), wrapping around when full."""
+        count = len(transitions.reward)
+        index = (self._pointer + np.arange(count)) % self.capacity
+        for name, value in zip(Transitions._fields, transitions, strict=True):
+            self._data[name][index] = value
+        self._pointer = int((self._pointer + count) % self.capacity)
+        self._size = min(self._size + count, self.capacity)
+
+    def _order(self) -> np.ndarray:
+        """Storage indices from oldest to newest."""
+        start = self._pointer if self.is_full else 0
+        return (start + np.arange(self._size)) % self.capacity
+
+    def contents(self) -> Transitions:
+        """Every stored transition, oldest first (a copy)."""
+        index = self._order()
+        return Transitions(*(self._data[name][index] for name in Transitions._fields))
+
+    def sample(self, batch_size: int) -> Transitions:
+        """``batch_size`` transitions drawn uniformly with replacement from the seeded generator."""
+        if self._size == 0:
+            raise ValueError("cannot sample from an empty buffer")
+        index = self.rng.integers(0, self._size, size=batch_size)
+        index = self._order()[index]
+        return Transitions(*(self._data[name][index] for name in Transitions._fields))
+
+    def _header(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        obs_shape, obs_dtype = self._specs["obs"]
+        action_shape, action_dtype = self._specs["action"]
+        return {
+            **self.metadata,
+            **metadata,
+            "format": FORMAT,
+            "version": VERSION,
+            "buffer_type": self.buffer_type,
+            "capacity": self.capacity,
+            "size": self._size,
+            "obs_shape": list(obs_shape),
+            "obs_dtype": obs_dtype.name,
+            "action_shape": list(action_shape),
+            "action_dtype": action_dtype.name,
+        }
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return dict(self.contents()._asdict())
+
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+        """Write the buffer atomically to ``path`` (``.npz``) with JSON ``metadata``."""
+        arrays = self._arrays()
+        arrays["metadata"] = np.array(json.dumps(self._header(metadata or {})))
+        atomic_savez(path, arrays)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str], seed: int = 0, capacity: int | None = None
+    ) -> TransitionNumPyBuffer:
+        """Read a buffer written by :meth:`save`.
+
+        :param seed: seed of the new buffer's sampling generator.
+        :param capacity: capacity of the new buffer (default: the saved capacity, at least its size).
+        :raises BufferFileError: missing, corrupt, or of another buffer type or version.
+        """
+        arrays, metadata = read_buffer_file(path)
+        if metadata.get("buffer_type") != cls.buffer_type:
+            raise BufferFileError(
+                f"{path}: holds a {metadata.get('buffer_type')!r} buffer, not {cls.buffer_type!r}"
+            )
+        size = int(metadata["size"])
+        buffer = cls(
+            capacity or max(int(metadata["capacity"]), size, 1),
+            tuple(metadata["obs_shape"]),
+            tuple(metadata["action_shape"]),
+            metadata["obs_dtype"],
+            metadata["action_dtype"],
+            seed,
+        )
+        keep = min(size, buffer.capacity)
+        buffer._restore(arrays, keep)
+        buffer.metadata = {k: v for k, v in metadata.items() if k not in buffer._header({})}
+        return buffer
+
+    def _restore(self, arrays: dict[str, np.ndarray], keep: int) -> None:
+        size = len(arrays["reward"])
+        self.add(Transitions(*(arrays[name][size - keep :] for name in Transitions._fields)))
+
+
+class TrajectoryNumPyBuffer(TransitionNumPyBuffer):
+    """A transition buffer for one stream of consecutive steps that samples sub-trajectories.
+
+    Steps must be added in time order; an episode ends at a terminated or truncated step.
+    :meth:`sample_windows` draws windows of ``horizon`` consecutive steps that lie within one
+    episode.
+    """
+
+    buffer_type = "trajectory"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._episode_id = np.zeros(self.capacity, np.int64)
+        self._next_episode = 0
+
+    def clear(self) -> None:
+        """Forget every transition."""
+        super().clear()
+        self._next_episode = 0
+
+    def add(self, transitions: Transitions) -> None:
+        """Append consecutive steps of one stream."""
+        done = np.logical_or(transitions.terminated, transitions.truncated)
+        ended_before = np.concatenate([[0], np.cumsum(done)[:-1]])
+        ids = self._next_episode + ended_before
+        index = (self._pointer + np.arange(len(done))) % self.capacity
+        self._episode_id[index] = ids
+        self._next_episode += int(done.sum())
+        super().add(transitions)
+
+    @property
+    def num_episodes(self) -> int:
+        """Number of episodes with at least one stored step."""
+        ids = self._episode_id[self._order()]
+        return int(len(np.unique(ids)))
+
+    def sample_windows(self, batch_size: int, horizon: int) -> Transitions:
+        """``batch_size`` windows of ``horizon`` steps, each inside one episode: shape ``[B, H]``."""
+        order = self._order()
+        ids = self._episode_id[order]
+        if len(order) < horizon:
+            raise ValueError(f"buffer holds {len(order)} steps, fewer than horizon {horizon}")
+        starts = np.flatnonzero(ids[: len(ids) - horizon + 1] == ids[horizon - 1 :])
+        if len(starts) == 0:
+            raise ValueError(f"no episode in the buffer is {horizon} steps long")
+        chosen = self.rng.choice(starts, size=batch_size)
+        index = order[chosen[:, None] + np.arange(horizon)]
+        return Transitions(*(self._data[name][index] for name in Transitions._fields))
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = super()._arrays()
+        arrays["episode_id"] = self._episode_id[self._order()]
+        return arrays
+
+    def _restore(self, arrays: dict[str, np.ndarray], keep: int) -> None:
+        super()._restore(arrays, keep)
+        ids = arrays["episode_id"][len(arrays["reward"]) - keep :]
+        self._episode_id[self._order()] = ids
+        self._next_episode = int(ids.max()) + 1 if keep else 0

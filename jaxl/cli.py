@@ -1,0 +1,163 @@
+"""The ``jaxl`` command line: train, resume, eval, gather and a built-in demo.
+
+JAX is imported only after ``--device`` has been applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from jaxl import __version__
+
+
+def _checkpoint(text: str) -> int | str:
+    if text == "latest":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'latest' or a step number, got {text!r}"
+        ) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxl", description="JAX reinforcement and imitation learning."
+    )
+    parser.add_argument("--version", action="version", version=f"jaxl {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--device", default="cpu", help="cpu, gpu or gpu:IDS (default: cpu)")
+        return sub
+
+    train = add("train", "Train from a JSON config; prints the run directory.")
+    train.add_argument("config", help="path of the JSON config")
+    train.add_argument("--seed", type=int, default=0, help="run seed (default: 0)")
+    train.add_argument("--out", help="root folder for runs (overrides logging_config.save_path)")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. learner_config.gamma=0.98 (value parsed as JSON)",
+    )
+
+    resume = add("resume", "Continue an interrupted run to its configured budget.")
+    resume.add_argument("run_dir")
+
+    evaluate = add("eval", "Evaluate a run's checkpoint.")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--episodes", type=int, default=10)
+    evaluate.add_argument("--checkpoint", type=_checkpoint, default="latest", help="latest or STEP")
+    evaluate.add_argument(
+        "--deterministic",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="act with the policy's mode (default: the config's deterministic_eval)",
+    )
+    evaluate.add_argument("--seed", type=int, default=None, help="evaluation seed")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    gather = add("gather", "Roll out a run's policy and write a transition dataset.")
+    gather.add_argument("run_dir")
+    gather.add_argument("--episodes", type=int, required=True)
+    gather.add_argument("--out", required=True, help="dataset file (.npz)")
+    gather.add_argument("--deterministic", action="store_true", help="act with the policy's mode")
+    gather.add_argument("--env-seed", type=int, default=0, help="seed of the episodes' resets")
+    gather.add_argument("--checkpoint", type=_checkpoint, default="latest")
+
+    demo = add(
+        "demo", "PPO on CartPole, gather expert data, behaviour-clone it; print both returns."
+    )
+    demo.add_argument(
+        "--out", default="runs/demo", help="where the demo writes (default: runs/demo)"
+    )
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from jaxl.training import session
+
+    if args.command == "train":
+        session.start_training(
+            args.config,
+            args.seed,
+            args.out,
+            args.overrides,
+            on_created=lambda run: print(run.path, flush=True),
+        )
+    elif args.command == "resume":
+        result = session.resume_training(args.run_dir)
+        print(result.run.path, flush=True)
+    elif args.command == "eval":
+        if args.episodes <= 0:
+            raise ValueError(f"--episodes: expected a positive integer, got {args.episodes}")
+        result = session.evaluate_run(
+            args.run_dir, args.episodes, args.checkpoint, args.deterministic, args.seed
+        )
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(
+                f"{result['env_id']} checkpoint {result['checkpoint_step']} "
+                f"({result['episodes']} episodes, "
+                f"{'deterministic' if result['deterministic'] else 'stochastic'}): "
+                f"mean {result['mean_return']:.2f} std {result['std_return']:.2f} "
+                f"min {result['min_return']:.2f} max {result['max_return']:.2f}"
+            )
+    elif args.command == "gather":
+        if args.episodes <= 0:
+            raise ValueError(f"--episodes: expected a positive integer, got {args.episodes}")
+        summary = session.gather_dataset(
+            args.run_dir,
+            args.episodes,
+            args.out,
+            args.deterministic,
+            args.env_seed,
+            args.checkpoint,
+        )
+        print(
+            f"wrote {summary['transitions']} transitions from {summary['episodes']} episodes "
+            f"(mean return {summary['mean_return']:.2f}) to {summary['path']}"
+        )
+    else:
+        from jaxl.demo import run_demo
+
+        run_demo(args.out, args.seed)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jaxl`` console script."""
+    args = _parser().parse_args(argv)
+    from jaxl.device import DeviceError, check_device, configure_device
+
+    try:
+        configure_device(args.device)
+        check_device(args.device)
+        return _run(args)
+    except DeviceError as error:
+        print(f"jaxl: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("jaxl: interrupted; resume with 'jaxl resume RUN_DIR'", file=sys.stderr)
+        return 130
+    except Exception as error:
+        from jaxl.errors import USER_ERRORS
+
+        if isinstance(error, USER_ERRORS):
+            print(f"jaxl: error: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

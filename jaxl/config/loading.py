@@ -1,0 +1,221 @@
+"""Load JSON configs, apply ``--set KEY=VALUE`` overrides, and report every problem by key path."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from jaxl.config.schema import ExperimentConfig, Section, _got
+
+# Discriminated-union tags that pydantic inserts into error locations.
+_UNION_TAGS = {"ppo", "bc", "float", "ScheduleConfig", "MLPConfig", "EnvConfig", "none"}
+
+
+class ConfigError(ValueError):
+    """A config could not be loaded. The message names each offending key path and the problem.
+
+    :param problems: one line per problem, each ``key.path: what is wrong``.
+    """
+
+    def __init__(self, problems: Sequence[str], source: str | None = None) -> None:
+        self.problems = list(problems)
+        head = f"invalid config {source}" if source else "invalid config"
+        super().__init__(head + ":\n  " + "\n  ".join(self.problems))
+
+
+def _allowed_keys(model: type[Section], loc: Sequence[str | int]) -> list[str]:
+    """The keys allowed at ``loc`` (the parent of an unknown key), best effort."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, Section)
+        ):
+            return []
+        field = _field_by_name(current, part)
+        if field is None:
+            return []
+        current = _section_type(field.annotation, loc_tag=None)
+    if isinstance(current, type) and issubclass(current, Section):
+        return sorted(f.alias or name for name, f in current.model_fields.items())
+    return []
+
+
+def _field_by_name(model: type[Section], key: str):
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field
+    return None
+
+
+def _section_type(annotation: Any, loc_tag: str | None) -> Any:
+    """The Section class inside an annotation such as ``X | None``."""
+    args = getattr(annotation, "__args__", None)
+    if args:
+        for arg in args:
+            found = _section_type(arg, loc_tag)
+            if isinstance(found, type) and issubclass(found, Section):
+                return found
+        return None
+    return annotation
+
+
+def _format_error(error: dict[str, Any]) -> str:
+    loc = [
+        str(p)
+        for p in error["loc"]
+        if str(p) not in _UNION_TAGS and not str(p).startswith("function-")
+    ]
+    # Drop the tagged-union member name (e.g. "ppo") from paths like learner_config.ppo.gamma.
+    path = ".".join(loc)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(ExperimentConfig, loc[:-1])
+        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
+        text = "unknown key"
+        if hint:
+            text += f" (did you mean '{hint[0]}'?)"
+        elif allowed:
+            text += f" (allowed: {', '.join(allowed)})"
+        return f"{path}: {text}"
+    if kind == "missing":
+        return f"{path}: missing required key"
+    if kind in ("jaxl_value",):
+        return f"{path}.{error['msg']}" if path else error["msg"]
+    if kind == "union_tag_invalid":
+        tags = error.get("ctx", {}).get("expected_tags", "")
+        return f"{path}.learner: unknown learner {_got(error['ctx']['tag'])} (known: {tags})"
+    if kind == "union_tag_not_found":
+        return f"{path}.learner: missing required key"
+    if kind == "literal_error":
+        return f"{path}: expected {error['ctx']['expected']}, got {_got(value)}"
+    if kind == "string_type":
+        return f"{path}: expected a string, got {_got(value)}"
+    if kind == "bool_type":
+        return f"{path}: expected true or false, got {_got(value)}"
+    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        expected = {"list_type": "a list", "dict_type": "an object"}.get(kind, "an object")
+        return f"{path}: expected {expected}, got {_got(value)}"
+    if kind in ("int_type", "float_type", "int_from_float"):
+        return f"{path}: expected a number, got {_got(value)}"
+    return f"{path}: {error['msg']}"
+
+
+def _dedupe(lines: list[str]) -> list[str]:
+    """Union members each report a failure; keep each message once, in order."""
+    seen: dict[str, None] = {}
+    for line in lines:
+        seen.setdefault(line, None)
+    return list(seen)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``KEY.PATH=VALUE`` overrides to raw config data.
+
+    Values are parsed as JSON; a value that is not JSON (``CartPole-v1``) is taken as a string.
+
+    :param raw: config data as read from JSON (not modified).
+    :param overrides: strings such as ``learner_config.gamma=0.98``.
+    :return: a new dict with the overrides applied.
+    :raises ConfigError: an override is malformed or walks through a non-object.
+    """
+    data = copy.deepcopy(raw)
+    problems = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            problems.append(f"--set {item!r}: expected KEY.PATH=VALUE")
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        parts = key.split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                problems.append(
+                    f"--set {key}: {'.'.join(parts[: i + 1])} is {_got(child)}, not an object"
+                )
+                break
+            node = child
+        else:
+            node[parts[-1]] = value
+    if problems:
+        raise ConfigError(problems)
+    return data
+
+
+def _check_external(config: ExperimentConfig) -> list[str]:
+    """Checks that need the outside world: the env id is registered, the dataset file exists."""
+    problems = []
+    learner = config.learner_config
+    env_config = learner.env_config
+    if env_config is not None:
+        from jaxl.envs import unknown_env_message
+
+        message = unknown_env_message(env_config.env_id)
+        if message:
+            problems.append(f"learner_config.env_config.env_id: {message}")
+    load_path = learner.buffer_config.load_path
+    if load_path is not None and not Path(load_path).is_file():
+        problems.append(f"learner_config.buffer_config.load_path: file not found: {load_path}")
+    return problems
+
+
+def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the dataset path absolute so that a run can be resumed from any directory."""
+    buffer = data.get("learner_config", {}).get("buffer_config")
+    if isinstance(buffer, dict) and isinstance(buffer.get("load_path"), str):
+        buffer["load_path"] = str((base / os.path.expanduser(buffer["load_path"])).resolve())
+    return data
+
+
+def parse_config(
+    data: dict[str, Any], overrides: Sequence[str] = (), source: str | None = None
+) -> ExperimentConfig:
+    """Validate raw config data (with overrides applied) into an :class:`ExperimentConfig`.
+
+    :param data: JSON data.
+    :param overrides: ``KEY.PATH=VALUE`` strings, applied before validation.
+    :param source: where the data came from, for messages.
+    :raises ConfigError: listing every problem found, each with its key path.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError([f"top level: expected an object, got {_got(data)}"], source)
+    data = _absolute_paths(apply_overrides(data, overrides), Path.cwd())
+    try:
+        config = ExperimentConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
+    problems = _check_external(config)
+    if problems:
+        raise ConfigError(problems, source)
+    return config
+
+
+def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ExperimentConfig:
+    """Read and validate a JSON config file.
+
+    :param path: the JSON file.
+    :param overrides: ``KEY.PATH=VALUE`` strings, applied before validation.
+    :raises ConfigError: the file is missing, is not JSON, or fails validation.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"config file not found: {path}"])
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigError([f"not valid JSON ({error})"], str(path)) from None
+    return parse_config(data, overrides, source=str(path))

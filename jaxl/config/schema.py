@@ -1,0 +1,297 @@
+"""Config schema: one frozen pydantic model per JSON section, one schema per learner.
+
+Every section forbids unknown keys and checks types strictly, so that a typo or a wrong type fails at
+load time with the key path named (see :mod:`jaxl.config.loading`). Configs hold names
+(``"tanh"``, ``"adam"``), never callables; factories resolve the names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+
+def _got(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except TypeError:
+        return repr(value)
+
+
+def _number_check(kind: str, *, integer: bool, minimum: float, inclusive: bool, maximum=None):
+    def check(value: Any) -> Any:
+        ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok_type:
+            raise PydanticCustomError("jaxl_number", f"expected {kind}, got {_got(value)}")
+        too_low = value < minimum if inclusive else value <= minimum
+        too_high = maximum is not None and value > maximum
+        if too_low or too_high:
+            raise PydanticCustomError("jaxl_range", f"expected {kind}, got {_got(value)}")
+        return value if integer else float(value)
+
+    return PlainValidator(check, json_schema_input_type=int if integer else float)
+
+
+PositiveInt = Annotated[
+    int, _number_check("a positive integer", integer=True, minimum=0, inclusive=False)
+]
+PositiveFloat = Annotated[
+    float, _number_check("a positive number", integer=False, minimum=0.0, inclusive=False)
+]
+NonNegativeFloat = Annotated[
+    float, _number_check("a number >= 0", integer=False, minimum=0.0, inclusive=True)
+]
+UnitInterval = Annotated[
+    float,
+    _number_check("a number in [0, 1]", integer=False, minimum=0.0, inclusive=True, maximum=1.0),
+]
+Activation = Literal["tanh", "relu", "gelu", "elu", "silu", "identity"]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, types are strict, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class LoggingConfig(Section):
+    """Where a run is written and how often it logs and checkpoints."""
+
+    save_path: str = "runs"
+    """Root folder; a run lives in ``<save_path>/<experiment_name>/<run_id>/``."""
+    experiment_name: str = "default"
+    """Folder name grouping runs of one experiment."""
+    log_interval: PositiveInt = 1
+    """Write a metrics row every this many learner updates."""
+    checkpoint_interval: PositiveInt | None = None
+    """Checkpoint every this many updates (``null``: only the final checkpoint)."""
+    keep_checkpoints: PositiveInt = 3
+    """How many of the most recent checkpoints to keep (the final one is always the newest)."""
+    tensorboard: bool = True
+    """Also write TensorBoard event files next to ``metrics.csv``."""
+
+    @model_validator(mode="after")
+    def _plain_name(self) -> LoggingConfig:
+        if not self.experiment_name or "/" in self.experiment_name or "\\" in self.experiment_name:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"experiment_name: expected a plain folder name, got {_got(self.experiment_name)}",
+            )
+        return self
+
+
+class MLPConfig(Section):
+    """A multi-layer perceptron."""
+
+    layers: list[PositiveInt] = Field(default_factory=lambda: [64, 64])
+    """Hidden layer widths."""
+    activation: Activation = "tanh"
+    """Hidden activation."""
+
+
+class PolicyConfig(Section):
+    """A policy: an MLP torso and a distribution head."""
+
+    network: MLPConfig = Field(default_factory=MLPConfig)
+    distribution: Literal[
+        "auto", "categorical", "gaussian", "squashed_gaussian", "deterministic"
+    ] = "auto"
+    """``auto``: categorical for discrete actions, Gaussian for continuous ones."""
+    std: Literal["state_independent", "state_dependent"] = "state_independent"
+    """Gaussian heads: a learned vector of log-stds, or stds predicted from the state."""
+    init_std: PositiveFloat = 1.0
+    """Initial standard deviation of Gaussian heads."""
+    min_std: NonNegativeFloat = 1e-6
+    """Lower bound added to the standard deviation."""
+
+
+class ModelConfig(Section):
+    """The networks a learner needs: a policy and, for actor-critic learners, a value function."""
+
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    value: MLPConfig | None = None
+
+
+class ScheduleConfig(Section):
+    """A learning-rate schedule (an optax schedule)."""
+
+    schedule: Literal["constant", "linear", "cosine", "exponential"]
+    init_value: PositiveFloat
+    end_value: NonNegativeFloat = 0.0
+    """Final value (``linear`` and ``cosine``); for ``exponential``, the lower bound."""
+    decay_rate: PositiveFloat = 0.1
+    """``exponential`` only: factor applied over ``transition_steps``."""
+    transition_steps: PositiveInt | None = None
+    """Optimiser steps over which to anneal; ``null`` means the whole run."""
+
+
+class OptimizerConfig(Section):
+    """An optax optimiser with optional gradient clipping."""
+
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    learning_rate: PositiveFloat | ScheduleConfig = 3e-4
+    max_grad_norm: PositiveFloat | None = None
+    """Clip gradients to this global norm (``null``: no clipping)."""
+    weight_decay: NonNegativeFloat = 0.0
+    """``adamw`` only."""
+    eps: PositiveFloat = 1e-8
+    """Numerical epsilon of adam/adamw/rmsprop."""
+
+
+class EnvConfig(Section):
+    """A Gymnasium environment."""
+
+    env_id: str
+    """A registered Gymnasium id, e.g. ``CartPole-v1``."""
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for ``gymnasium.make``."""
+    max_episode_steps: PositiveInt | None = None
+    """Override the registered time limit."""
+
+
+class BufferConfig(Section):
+    """A NumPy buffer: its kind, capacity, and optionally a dataset file to load."""
+
+    buffer_type: Literal["transition", "trajectory"] = "transition"
+    buffer_size: PositiveInt | None = None
+    """Capacity in transitions (``null``: the learner's natural size, or the dataset's size)."""
+    load_path: str | None = None
+    """A dataset written by ``jaxl gather`` (``.npz``)."""
+
+
+class PPOConfig(Section):
+    """Proximal Policy Optimisation (Schulman et al., 2017), clipped objective with GAE."""
+
+    task: Literal["reinforcement"] = "reinforcement"
+    learner: Literal["ppo"]
+    env_config: EnvConfig
+    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
+    num_envs: PositiveInt = 8
+    """Environments stepped together through ``gymnasium.vector``."""
+    num_steps: PositiveInt = 128
+    """Steps per environment per rollout."""
+    gamma: UnitInterval = 0.99
+    gae_lambda: UnitInterval = 0.95
+    clip_eps: PositiveFloat = 0.2
+    """Policy ratio clipping."""
+    clip_value: PositiveFloat | None = None
+    """Clip value updates to this distance from the old values (``null``: plain MSE)."""
+    vf_coef: NonNegativeFloat = 0.5
+    ent_coef: NonNegativeFloat = 0.0
+    num_epochs: PositiveInt = 10
+    """Passes over each rollout."""
+    minibatch_size: PositiveInt = 64
+    normalize_advantage: bool = True
+    normalize_obs: bool = False
+    """Keep running mean/std of observations in the learner state and normalise with them."""
+    obs_clip: PositiveFloat = 10.0
+    """Clip normalised observations to ``[-obs_clip, obs_clip]``."""
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions per rollout: ``num_envs * num_steps``."""
+        return self.num_envs * self.num_steps
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PPOConfig:
+        size = self.rollout_size
+        if size % self.minibatch_size:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"minibatch_size: must divide num_envs * num_steps (= {size}), "
+                f"got {self.minibatch_size}",
+            )
+        if self.buffer_config.buffer_size not in (None, size):
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for ppo, "
+                f"got {self.buffer_config.buffer_size}",
+            )
+        if self.buffer_config.load_path is not None:
+            raise PydanticCustomError(
+                "jaxl_value", "buffer_config.load_path: ppo is online and loads no dataset"
+            )
+        return self
+
+
+class BCConfig(Section):
+    """Behaviour cloning: supervised learning of the policy from a dataset of transitions."""
+
+    task: Literal["imitation"] = "imitation"
+    learner: Literal["bc"]
+    buffer_config: BufferConfig
+    env_config: EnvConfig | None = None
+    """Environment for evaluation (``null``: the one recorded in the dataset)."""
+    batch_size: PositiveInt = 256
+    gradient_steps_per_update: PositiveInt = 100
+    """Gradient steps fused into one jitted ``update()``."""
+    loss: Literal["auto", "nll", "mse"] = "auto"
+    """``nll``: negative log-likelihood (cross-entropy for discrete actions); ``mse``: squared
+    error of the policy's mode (continuous actions); ``auto``: ``nll``."""
+
+    @model_validator(mode="after")
+    def _needs_dataset(self) -> BCConfig:
+        if self.buffer_config.load_path is None:
+            raise PydanticCustomError(
+                "jaxl_value", "buffer_config.load_path: bc needs a dataset file, got null"
+            )
+        return self
+
+
+LearnerConfig = Annotated[PPOConfig | BCConfig, Field(discriminator="learner")]
+
+
+class TrainConfig(Section):
+    """The training budget and evaluation cadence."""
+
+    total_env_steps: PositiveInt | None = None
+    """Online learners: stop after at most this many environment steps."""
+    total_updates: PositiveInt | None = None
+    """Stop after this many learner updates."""
+    eval_interval: PositiveInt | None = None
+    """Evaluate every this many updates (and always at the end); ``null``: only at the end."""
+    eval_episodes: PositiveInt = 10
+    deterministic_eval: bool = True
+
+
+class ExperimentConfig(Section):
+    """A whole experiment, as in a JSON config file."""
+
+    description: str = ""
+    logging_config: LoggingConfig = Field(default_factory=LoggingConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig, alias="model_config")
+    optimizer_config: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    learner_config: LearnerConfig
+    train_config: TrainConfig
+    seed: int | None = None
+    """Set by ``jaxl train --seed``; recorded in the run's resolved config."""
+    jaxl_version: str | None = None
+    """Set when a run starts; recorded in the run's resolved config."""
+
+    @model_validator(mode="after")
+    def _budget(self) -> ExperimentConfig:
+        train = self.train_config
+        online = self.learner_config.task == "reinforcement"
+        if (train.total_env_steps is None) == (train.total_updates is None):
+            raise PydanticCustomError(
+                "jaxl_value",
+                "train_config: give exactly one of total_env_steps and total_updates",
+            )
+        if not online and train.total_env_steps is not None:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"train_config.total_env_steps: {self.learner_config.learner} is offline; "
+                "use total_updates",
+            )
+        if online and self.model.value is None and self.learner_config.learner == "ppo":
+            raise PydanticCustomError(
+                "jaxl_value", "model_config.value: ppo needs a value network, got null"
+            )
+        return self
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The config as plain JSON data, with the original key names."""
+        return self.model_dump(mode="json", by_alias=True)

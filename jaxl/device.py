@@ -1,0 +1,46 @@
+"""Select the JAX device from ``--device cpu|gpu|gpu:IDS`` before JAX is imported."""
+
+from __future__ import annotations
+
+import os
+import re
+
+_GPU = re.compile(r"^gpu(?::(\d+(?:,\d+)*))?$")
+
+
+class DeviceError(ValueError):
+    """The ``--device`` value is malformed or the device is not available."""
+
+
+def configure_device(spec: str) -> None:
+    """Set the environment so JAX uses ``spec``; must run before ``import jax``.
+
+    ``cpu`` forces the CPU backend; ``gpu`` uses CUDA; ``gpu:0,1`` also restricts the visible
+    GPUs. Training runs on the first visible device.
+
+    :raises DeviceError: ``spec`` is not one of those forms.
+    """
+    if spec == "cpu":
+        os.environ["JAX_PLATFORMS"] = "cpu"
+        return
+    match = _GPU.match(spec)
+    if not match:
+        raise DeviceError(f"--device: expected cpu, gpu or gpu:IDS (e.g. gpu:0,1), got {spec!r}")
+    os.environ["JAX_PLATFORMS"] = "cuda"
+    if match.group(1):
+        os.environ["CUDA_VISIBLE_DEVICES"] = match.group(1)
+
+
+def check_device(spec: str) -> None:
+    """After JAX is imported: fail clearly if a GPU was asked for and none is usable."""
+    if spec == "cpu":
+        return
+    import jax
+
+    try:
+        jax.devices("cuda")
+    except RuntimeError as error:
+        raise DeviceError(
+            f"--device {spec}: no usable CUDA GPU for JAX ({error}); "
+            "install the GPU extra (pip install 'jaxl[gpu]') or use --device cpu"
+        ) from None

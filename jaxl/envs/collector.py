@@ -1,0 +1,164 @@
+"""Seeded vectorised environment stepping whose state can be saved and restored exactly.
+
+Simulator state cannot be pickled portably (Gymnasium's MuJoCo envs pickle only their constructor
+arguments). Instead every episode starts from ``reset(seed=s)`` with ``s`` derived from the run
+seed, the env index and the episode number, and the collector keeps the actions taken since each
+env's current episode began. A snapshot is those arrays; restoring resets each env with its
+recorded seed and replays the actions, which reproduces a deterministic simulator bit for bit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from jaxl.config.schema import EnvConfig
+from jaxl.envs.make import make_vector_env
+
+
+def episode_seed(seed: int, env_index: int, episode_index: int) -> int:
+    """The reset seed of episode ``episode_index`` of env ``env_index`` in a run seeded ``seed``."""
+    sequence = np.random.SeedSequence([seed & 0xFFFFFFFF, env_index, episode_index])
+    return int(sequence.generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one vectorised step produced, for storage in a buffer (arrays of leading size N).
+
+    ``next_obs`` is the true next observation (the final one for finished episodes), not the
+    first observation of the next episode.
+    """
+
+    obs: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class VectorCollector:
+    """Steps ``num_envs`` copies of an environment and resets finished episodes with derived seeds.
+
+    :param env_config: the environment.
+    :param num_envs: how many copies to step together.
+    :param seed: the run seed from which every episode's reset seed is derived.
+    """
+
+    _TRIM_EVERY = 4096
+
+    def __init__(self, env_config: EnvConfig, num_envs: int, seed: int) -> None:
+        self.env = make_vector_env(env_config, num_envs)
+        self.num_envs = num_envs
+        self.seed = seed
+        self.observation_space = self.env.single_observation_space
+        self.action_space = self.env.single_action_space
+        self.episode_index = np.zeros(num_envs, np.int64)
+        self.episode_return = np.zeros(num_envs, np.float64)
+        self.episode_length = np.zeros(num_envs, np.int64)
+        self.total_steps = 0
+        self._episode_start = np.zeros(num_envs, np.int64)
+        self._log: list[np.ndarray] = []
+        self._log_offset = 0
+        self._completed: list[tuple[float, int]] = []
+        seeds = [episode_seed(seed, i, 0) for i in range(num_envs)]
+        self.obs, _ = self.env.reset(seed=seeds)
+
+    def step(self, action: np.ndarray) -> StepResult:
+        """Step every env with ``action`` (already in the env's action space); reset finished ones."""
+        obs = self.obs
+        next_obs, reward, terminated, truncated, _ = self.env.step(action)
+        self._log.append(np.array(action, copy=True))
+        self.total_steps += 1
+        self.episode_return += reward
+        self.episode_length += 1
+        done = terminated | truncated
+        current = next_obs
+        if done.any():
+            current = self._reset_finished(done, next_obs)
+        self.obs = current
+        if len(self._log) >= self._TRIM_EVERY:
+            self._trim()
+        return StepResult(obs, action, reward, next_obs, terminated, truncated)
+
+    def _reset_finished(self, done: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
+        seeds = []
+        for i in range(self.num_envs):
+            if done[i]:
+                self._completed.append((float(self.episode_return[i]), int(self.episode_length[i])))
+                self.episode_index[i] += 1
+                self.episode_return[i] = 0.0
+                self.episode_length[i] = 0
+                self._episode_start[i] = self.total_steps
+            seeds.append(episode_seed(self.seed, i, int(self.episode_index[i])))
+        reset_obs, _ = self.env.reset(seed=seeds, options={"reset_mask": done})
+        current = np.array(next_obs, copy=True)
+        current[done] = reset_obs[done]
+        return current
+
+    def pop_completed(self) -> list[tuple[float, int]]:
+        """Returns and lengths of the episodes finished since the last call."""
+        completed, self._completed = self._completed, []
+        return completed
+
+    def _trim(self) -> None:
+        oldest = int(self._episode_start.min())
+        drop = oldest - self._log_offset
+        if drop > 0:
+            del self._log[:drop]
+            self._log_offset = oldest
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The collector's state as arrays (for a checkpoint)."""
+        self._trim()
+        shape = (0, self.num_envs, *self.action_space.shape)
+        actions = np.stack(self._log) if self._log else np.zeros(shape, self.action_space.dtype)
+        return {
+            "actions": actions,
+            "log_offset": np.asarray(self._log_offset, np.int64),
+            "total_steps": np.asarray(self.total_steps, np.int64),
+            "episode_start": self._episode_start.copy(),
+            "episode_index": self.episode_index.copy(),
+            "episode_return": self.episode_return.copy(),
+            "episode_length": self.episode_length.copy(),
+            "obs": np.array(self.obs, copy=True),
+        }
+
+    def restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Bring every env back to the state recorded in ``snapshot`` by seeded reset and replay.
+
+        Warns if the replayed observations differ from the recorded ones (a non-deterministic env).
+        """
+        actions = np.asarray(snapshot["actions"])
+        offset = int(snapshot["log_offset"])
+        self.episode_index = np.asarray(snapshot["episode_index"], np.int64).copy()
+        self._episode_start = np.asarray(snapshot["episode_start"], np.int64).copy()
+        obs = []
+        for i, env in enumerate(self.env.envs):
+            first, _ = env.reset(seed=episode_seed(self.seed, i, int(self.episode_index[i])))
+            current = first
+            for action in actions[int(self._episode_start[i]) - offset :, i]:
+                current = env.step(action)[0]
+            obs.append(current)
+        obs = np.stack(obs).astype(self.env.observation_space.dtype)
+        recorded = np.asarray(snapshot["obs"])
+        if not np.array_equal(obs, recorded):
+            warnings.warn(
+                "environment replay did not reproduce the checkpointed observations; "
+                "the environment is not deterministic, so the resumed run will differ",
+                stacklevel=2,
+            )
+        self.obs = recorded.copy()
+        self._log = list(actions)
+        self._log_offset = offset
+        self.total_steps = int(snapshot["total_steps"])
+        self.episode_return = np.asarray(snapshot["episode_return"], np.float64).copy()
+        self.episode_length = np.asarray(snapshot["episode_length"], np.int64).copy()
+        self._completed = []
+
+    def close(self) -> None:
+        """Close the environments."""
+        self.env.close()

@@ -1,0 +1,58 @@
+"""Build Gymnasium environments from :class:`~jaxl.config.EnvConfig`."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+import gymnasium as gym
+
+from jaxl.config.schema import EnvConfig
+
+
+class EnvError(ValueError):
+    """An environment could not be built; the message names the env id and the cause."""
+
+
+def unknown_env_message(env_id: str) -> str | None:
+    """Return a message if ``env_id`` is not registered with Gymnasium, else ``None``."""
+    if env_id in gym.registry:
+        return None
+    close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"unknown environment {env_id!r}{hint}"
+
+
+def make_env(config: EnvConfig) -> gym.Env:
+    """Create one environment.
+
+    :param config: env id, keyword arguments and optional time limit.
+    :raises EnvError: the id is unknown or construction failed.
+    """
+    message = unknown_env_message(config.env_id)
+    if message:
+        raise EnvError(message)
+    kwargs = dict(config.env_kwargs)
+    if config.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = config.max_episode_steps
+    try:
+        return gym.make(config.env_id, **kwargs)
+    except Exception as error:  # gymnasium raises many types; name the env in all cases
+        raise EnvError(f"could not create {config.env_id!r} with {kwargs}: {error}") from error
+
+
+def _thunk(config: EnvConfig) -> Callable[[], gym.Env]:
+    return lambda: make_env(config)
+
+
+def make_vector_env(config: EnvConfig, num_envs: int) -> gym.vector.SyncVectorEnv:
+    """Create ``num_envs`` copies stepped together, with automatic resets disabled.
+
+    Resets are done by :class:`~jaxl.envs.VectorCollector` with explicit seeds, which makes every
+    episode reproducible and lets a run be resumed exactly.
+    """
+    make_env(config).close()  # fail early, with the env named, before building the vector env
+    return gym.vector.SyncVectorEnv(
+        [_thunk(config) for _ in range(num_envs)],
+        autoreset_mode=gym.vector.AutoresetMode.DISABLED,
+    )

@@ -1,0 +1,190 @@
+"""The one learner design shared by imitation and reinforcement learning.
+
+A :class:`Learner` owns an explicit state pytree (parameters, optimiser state, RNG keys,
+normaliser statistics, counters) and advances it with ``update()``, which calls a jitted pure
+function of that state. :class:`OfflineLearner` learns from a fixed dataset given as a buffer;
+:class:`OnlineLearner` fills a buffer from a vectorised Gymnasium environment.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxl.buffers import TransitionNumPyBuffer, load_buffer
+from jaxl.config.schema import EnvConfig, ExperimentConfig
+from jaxl.envs import VectorCollector
+from jaxl.models.factory import Networks
+from jaxl.normalization import RunningMeanStdState, normalize
+
+ActFn = Callable[[np.ndarray], np.ndarray]
+
+
+def make_act(networks: Networks, obs_clip: float | None, deterministic: bool):
+    """A jitted batched policy ``(params, obs_norm, obs, key) -> (policy_action, env_action)``.
+
+    ``obs_norm`` is a :class:`~jaxl.normalization.RunningMeanStdState` or ``None``;
+    ``policy_action`` is what log-probabilities are computed for, ``env_action`` is clipped or
+    rescaled to the env's action bounds.
+    """
+
+    def act(params, obs_norm: RunningMeanStdState | None, obs: jax.Array, key: jax.Array):
+        obs = jnp.asarray(obs, jnp.float32)
+        if obs_norm is not None:
+            obs = normalize(obs_norm, obs, obs_clip)
+        if deterministic:
+            action = networks.mode(params, obs)
+        else:
+            action = networks.distribution(params, obs).sample(seed=key)
+        return action, networks.action.to_env(action, networks.head.kind)
+
+    return jax.jit(act)
+
+
+def policy_from_act(act, params: Any, obs_norm: RunningMeanStdState | None) -> ActFn:
+    """Wrap a jitted ``act`` from :func:`make_act` into a host policy with fixed parameters.
+
+    Each call draws a fresh key from a counter, so stochastic evaluation is reproducible.
+    """
+    calls = iter(range(1 << 62))
+
+    def policy(obs: np.ndarray) -> np.ndarray:
+        return np.asarray(act(params, obs_norm, obs, jax.random.PRNGKey(next(calls)))[1])
+
+    return policy
+
+
+class Learner(abc.ABC):
+    """Owns parameters, optimiser state and counters as one pytree, ``self.state``.
+
+    Subclasses build their networks and data source in ``__init__`` and then call :meth:`init`.
+
+    :param config: the validated experiment config.
+    :param seed: the run seed; every random stream of the learner derives from it.
+    """
+
+    #: Which ``learner_config.task`` the learner serves.
+    task: str = ""
+
+    def __init__(self, config: ExperimentConfig, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+        self.state: Any = None
+
+    @abc.abstractmethod
+    def init(self, key: jax.Array) -> None:
+        """Create the initial state from a PRNG key."""
+
+    @abc.abstractmethod
+    def update(self) -> dict[str, float]:
+        """Do one learning update and return its scalar metrics."""
+
+    @property
+    @abc.abstractmethod
+    def total_updates(self) -> int:
+        """Updates in the whole run, from ``train_config``."""
+
+    @property
+    @abc.abstractmethod
+    def eval_env_config(self) -> EnvConfig:
+        """The environment the policy is evaluated in."""
+
+    @abc.abstractmethod
+    def act_fn(self, deterministic: bool = True) -> ActFn:
+        """A batched policy for the current parameters: observations in, env actions out."""
+
+    @property
+    def update_count(self) -> int:
+        """Updates done so far."""
+        return int(self.state.update_count)
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps taken so far (0 for offline learners)."""
+        return 0
+
+    def pop_completed_episodes(self) -> list[tuple[float, int]]:
+        """``(return, length)`` of training episodes finished since the last call."""
+        return []
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The full state to save, as named pytrees of arrays."""
+        return {"state": self.state}
+
+    def restore(self, items: dict[str, Any]) -> None:
+        """Load what :meth:`checkpoint` produced (arrays already restored to ``self.state``'s
+        structure by the checkpoint store)."""
+        self.state = items["state"]
+
+    def checkpoint_targets(self) -> dict[str, Any]:
+        """Structures the restored arrays must match (``None``: take them as saved)."""
+        return {"state": self.state}
+
+
+class OnlineLearner(Learner):
+    """A learner that interacts with ``num_envs`` copies of an environment through a collector.
+
+    The collector's state (episode seeds and the actions of the current episodes) is part of the
+    checkpoint, so a resumed run continues exactly where it stopped.
+    """
+
+    task = "reinforcement"
+
+    def __init__(self, config: ExperimentConfig, seed: int, num_envs: int) -> None:
+        super().__init__(config, seed)
+        self.collector = VectorCollector(config.learner_config.env_config, num_envs, seed)
+
+    @property
+    def eval_env_config(self) -> EnvConfig:
+        return self.config.learner_config.env_config
+
+    @property
+    def env_steps(self) -> int:
+        return int(self.state.env_steps)
+
+    def pop_completed_episodes(self) -> list[tuple[float, int]]:
+        return self.collector.pop_completed()
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {"state": self.state, "collector": self.collector.snapshot()}
+
+    def restore(self, items: dict[str, Any]) -> None:
+        super().restore(items)
+        self.collector.restore(items["collector"])
+
+    def checkpoint_targets(self) -> dict[str, Any]:
+        return {"state": self.state, "collector": None}
+
+
+class OfflineLearner(Learner):
+    """A learner over a fixed dataset, loaded from ``buffer_config.load_path``."""
+
+    task = "imitation"
+
+    def __init__(self, config: ExperimentConfig, seed: int) -> None:
+        super().__init__(config, seed)
+        buffer_config = config.learner_config.buffer_config
+        self.dataset: TransitionNumPyBuffer = load_buffer(
+            buffer_config.load_path, seed=seed, capacity=buffer_config.buffer_size
+        )
+        if len(self.dataset) == 0:
+            raise ValueError(
+                f"learner_config.buffer_config.load_path: {buffer_config.load_path} is empty"
+            )
+
+    @property
+    def eval_env_config(self) -> EnvConfig:
+        env_config = self.config.learner_config.env_config
+        if env_config is not None:
+            return env_config
+        recorded = self.dataset.metadata.get("env")
+        if not recorded:
+            raise ValueError(
+                "learner_config.env_config: null, and the dataset records no environment"
+            )
+        return EnvConfig.model_validate(recorded)

@@ -1,0 +1,126 @@
+"""Build a learner's networks from :class:`~jaxl.config.ModelConfig` and the env's spaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import distrax
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxl.config.schema import ModelConfig
+from jaxl.models.networks import PolicyNetwork, ValueNetwork
+from jaxl.models.policies import PolicyHead
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What the policy must produce: ``n`` discrete actions, or a box with bounds.
+
+    :param discrete: whether actions are integers in ``[0, n)``.
+    :param size: number of discrete actions, or the action dimension.
+    :param low: lower bounds (continuous), as a tuple so the spec stays hashable.
+    :param high: upper bounds (continuous).
+    """
+
+    discrete: bool
+    size: int
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
+
+    @classmethod
+    def from_space(cls, space: gym.Space) -> ActionSpec:
+        """Describe a Gymnasium ``Discrete`` or one-dimensional ``Box`` action space."""
+        if isinstance(space, gym.spaces.Discrete):
+            return cls(True, int(space.n))
+        if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
+            return cls(
+                False,
+                int(space.shape[0]),
+                tuple(map(float, space.low)),
+                tuple(map(float, space.high)),
+            )
+        raise ValueError(f"unsupported action space {space}: expected Discrete or a 1-D Box")
+
+    def to_env(self, action: jax.Array, head_kind: str) -> jax.Array:
+        """Map policy actions to env actions: squashed actions are rescaled from [-1, 1] to the
+        bounds, other continuous actions are clipped to them."""
+        if self.discrete:
+            return action
+        low, high = jnp.asarray(self.low), jnp.asarray(self.high)
+        if head_kind == "squashed_gaussian":
+            return low + (action + 1.0) * 0.5 * (high - low)
+        return jnp.clip(action, low, high)
+
+
+@dataclass(frozen=True)
+class Networks:
+    """A policy (and optional value function) with its head and action spec; static under jit."""
+
+    policy: PolicyNetwork
+    head: PolicyHead
+    action: ActionSpec
+    value: ValueNetwork | None = None
+
+    def init(self, key: jax.Array, obs: jax.Array) -> dict:
+        """Initial parameters ``{"policy": ..., "value": ...}`` for a batch of example obs."""
+        policy_key, value_key = jax.random.split(key)
+        params = {"policy": self.policy.init(policy_key, obs)}
+        if self.value is not None:
+            params["value"] = self.value.init(value_key, obs)
+        return params
+
+    def distribution(self, params: dict, obs: jax.Array) -> distrax.Distribution:
+        """The action distribution at ``obs``."""
+        return self.head.distribution(*self.policy.apply(params["policy"], obs))
+
+    def mode(self, params: dict, obs: jax.Array) -> jax.Array:
+        """The deterministic action at ``obs`` (policy space)."""
+        head, _ = self.policy.apply(params["policy"], obs)
+        return self.head.mode(head)
+
+    def state_value(self, params: dict, obs: jax.Array) -> jax.Array:
+        """``V(obs)`` with shape ``[B]``."""
+        return self.value.apply(params["value"], obs)
+
+
+def _head_kind(requested: str, action: ActionSpec) -> str:
+    if requested == "auto":
+        return "categorical" if action.discrete else "gaussian"
+    if (requested == "categorical") != action.discrete:
+        space = "discrete" if action.discrete else "continuous"
+        raise ValueError(
+            f"model_config.policy.distribution: {requested!r} does not fit {space} actions"
+        )
+    return requested
+
+
+def make_networks(config: ModelConfig, action_space: gym.Space, with_value: bool) -> Networks:
+    """Build the networks for an action space.
+
+    :param config: model section of the experiment config.
+    :param action_space: the env's (single) action space.
+    :param with_value: also build the value network (actor-critic learners).
+    """
+    action = ActionSpec.from_space(action_space)
+    policy_config = config.policy
+    kind = _head_kind(policy_config.distribution, action)
+    log_std = "none" if kind in ("categorical", "deterministic") else policy_config.std
+    policy = PolicyNetwork(
+        layers=tuple(policy_config.network.layers),
+        activation=policy_config.network.activation,
+        outputs=action.size,
+        log_std=log_std,
+        init_std=policy_config.init_std,
+    )
+    value = None
+    if with_value:
+        value = ValueNetwork(tuple(config.value.layers), config.value.activation)
+    return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value)
+
+
+def example_obs(space: gym.Space) -> np.ndarray:
+    """A batch of one zero observation, for initialising parameters."""
+    return np.zeros((1, *space.shape), np.float32)

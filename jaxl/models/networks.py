@@ -1,0 +1,89 @@
+"""Flax modules: an MLP torso, a policy network producing distribution parameters, a value net."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ACTIVATIONS = {
+    "tanh": nn.tanh,
+    "relu": nn.relu,
+    "gelu": nn.gelu,
+    "elu": nn.elu,
+    "silu": nn.silu,
+    "identity": lambda x: x,
+}
+
+
+def _dense(features: int, scale: float) -> nn.Dense:
+    return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale))
+
+
+class MLP(nn.Module):
+    """Dense layers with an activation after each; orthogonal init with gain sqrt(2).
+
+    :param layers: hidden widths.
+    :param activation: a name from :data:`ACTIVATIONS`.
+    """
+
+    layers: Sequence[int]
+    activation: str = "tanh"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        act = ACTIVATIONS[self.activation]
+        x = x.reshape(x.shape[0], -1)
+        for width in self.layers:
+            x = act(_dense(width, np.sqrt(2.0))(x))
+        return x
+
+
+class PolicyNetwork(nn.Module):
+    """Produces the parameters of the policy distribution for a batch of observations.
+
+    :param layers: hidden widths of the torso.
+    :param activation: torso activation.
+    :param outputs: action logits (categorical) or action dimensions (continuous).
+    :param log_std: ``"state_independent"``, ``"state_dependent"`` or ``"none"`` (no std output).
+    :param init_std: initial standard deviation of Gaussian heads.
+    :return: ``(head, log_std)`` where ``log_std`` is ``None`` for heads without a std.
+    """
+
+    layers: Sequence[int]
+    activation: str
+    outputs: int
+    log_std: str = "none"
+    init_std: float = 1.0
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array | None]:
+        h = MLP(self.layers, self.activation)(obs)
+        head = _dense(self.outputs, 0.01)(h)
+        init = float(np.log(self.init_std))
+        if self.log_std == "state_independent":
+            log_std = self.param("log_std", nn.initializers.constant(init), (self.outputs,))
+            return head, jnp.broadcast_to(log_std, head.shape)
+        if self.log_std == "state_dependent":
+            dense = nn.Dense(
+                self.outputs,
+                kernel_init=nn.initializers.orthogonal(0.01),
+                bias_init=nn.initializers.constant(init),
+            )
+            return head, dense(h)
+        return head, None
+
+
+class ValueNetwork(nn.Module):
+    """A state-value function; returns shape ``[B]`` (no trailing axis to broadcast by mistake)."""
+
+    layers: Sequence[int]
+    activation: str = "tanh"
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        h = MLP(self.layers, self.activation)(obs)
+        return _dense(1, 1.0)(h)[:, 0]

@@ -1,0 +1,42 @@
+"""Running mean/std of observations, as an optax-style ``init``/``update`` pair over a NamedTuple."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class RunningMeanStdState(NamedTuple):
+    """Mean, variance and (pseudo-)count of everything seen so far."""
+
+    mean: jax.Array
+    var: jax.Array
+    count: jax.Array
+
+
+def init_running_mean_std(shape: tuple[int, ...]) -> RunningMeanStdState:
+    """Zero mean, unit variance, a tiny count (so the first batch dominates)."""
+    return RunningMeanStdState(jnp.zeros(shape), jnp.ones(shape), jnp.asarray(1e-4))
+
+
+def update_running_mean_std(state: RunningMeanStdState, batch: jax.Array) -> RunningMeanStdState:
+    """Merge the moments of ``batch`` (leading axes are samples) with parallel-variance formulas."""
+    batch = batch.reshape(-1, *state.mean.shape)
+    batch_mean, batch_var = batch.mean(0), batch.var(0)
+    batch_count = batch.shape[0]
+    total = state.count + batch_count
+    delta = batch_mean - state.mean
+    mean = state.mean + delta * batch_count / total
+    m2 = (
+        state.var * state.count
+        + batch_var * batch_count
+        + delta**2 * state.count * batch_count / total
+    )
+    return RunningMeanStdState(mean, m2 / total, total)
+
+
+def normalize(state: RunningMeanStdState, x: jax.Array, clip: float) -> jax.Array:
+    """``clip((x - mean) / sqrt(var + 1e-8), -clip, clip)``."""
+    return jnp.clip((x - state.mean) / jnp.sqrt(state.var + 1e-8), -clip, clip)

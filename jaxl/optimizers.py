@@ -1,0 +1,45 @@
+"""Build optax optimisers and learning-rate schedules from :class:`~jaxl.config.OptimizerConfig`."""
+
+from __future__ import annotations
+
+import optax
+
+from jaxl.config.schema import OptimizerConfig, ScheduleConfig
+
+
+def make_schedule(learning_rate: float | ScheduleConfig, total_steps: int) -> optax.Schedule:
+    """A schedule over optimiser steps; ``transition_steps: null`` anneals over ``total_steps``."""
+    if isinstance(learning_rate, float):
+        return optax.constant_schedule(learning_rate)
+    steps = learning_rate.transition_steps or max(total_steps, 1)
+    init, end = learning_rate.init_value, learning_rate.end_value
+    if learning_rate.schedule == "constant":
+        return optax.constant_schedule(init)
+    if learning_rate.schedule == "linear":
+        return optax.linear_schedule(init, end, steps)
+    if learning_rate.schedule == "cosine":
+        return optax.cosine_decay_schedule(init, steps, alpha=end / init)
+    return optax.exponential_decay(init, steps, learning_rate.decay_rate, end_value=end or None)
+
+
+def make_optimizer(
+    config: OptimizerConfig, total_steps: int
+) -> tuple[optax.GradientTransformation, optax.Schedule]:
+    """An optax chain ``clip_by_global_norm -> optimiser(schedule)``.
+
+    :param config: optimiser section.
+    :param total_steps: optimiser steps in the whole run (for annealed schedules).
+    :return: the transformation and its schedule (for logging the learning rate).
+    """
+    schedule = make_schedule(config.learning_rate, total_steps)
+    if config.optimizer == "adam":
+        core = optax.adam(schedule, eps=config.eps)
+    elif config.optimizer == "adamw":
+        core = optax.adamw(schedule, eps=config.eps, weight_decay=config.weight_decay)
+    elif config.optimizer == "rmsprop":
+        core = optax.rmsprop(schedule, eps=config.eps)
+    else:
+        core = optax.sgd(schedule)
+    if config.max_grad_norm is None:
+        return core, schedule
+    return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), core), schedule

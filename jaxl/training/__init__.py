@@ -1,0 +1,1 @@
+"""Running experiments: run directories, checkpoints, metrics, progress and the training loop."""

@@ -1,0 +1,107 @@
+"""The training loop: update, log, evaluate and checkpoint on the configured cadence."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+
+from jaxl.envs import evaluate_policy
+from jaxl.learners import Learner
+from jaxl.training.checkpoints import CheckpointStore
+from jaxl.training.metrics import MetricsLog
+from jaxl.training.progress import Progress
+from jaxl.training.run_dir import RunDirectory, write_json_atomic
+
+EVAL_SEED_OFFSET = 1_000_003
+"""Evaluation episodes are seeded from ``run seed + EVAL_SEED_OFFSET``: other starts than training."""
+
+
+def evaluate(learner: Learner, episodes: int, deterministic: bool, seed: int) -> np.ndarray:
+    """Returns of ``episodes`` evaluation episodes of the learner's current policy."""
+    return evaluate_policy(learner.act_fn(deterministic), learner.eval_env_config, episodes, seed)
+
+
+def _due(update: int, interval: int | None, last: bool) -> bool:
+    return last or (interval is not None and update % interval == 0)
+
+
+def train(
+    learner: Learner, run: RunDirectory, record: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Train ``learner`` to its budget, writing metrics, checkpoints and the final evaluation.
+
+    :param learner: a freshly built learner, or one restored from a checkpoint.
+    :param run: the run directory.
+    :param record: the restored checkpoint's record (resuming), or ``None`` (a new run).
+    :return: the final evaluation (also written to ``evaluation.json``).
+    """
+    config = learner.config
+    logging_config, train_config = config.logging_config, config.train_config
+    total = learner.total_updates
+    tensorboard = run.tensorboard if logging_config.tensorboard else None
+    metrics = MetricsLog(run.metrics_path, tensorboard)
+    store = CheckpointStore(run.checkpoints, keep=logging_config.keep_checkpoints)
+    elapsed_before = 0.0
+    if record is not None:
+        metrics.truncate_after(learner.update_count)
+        elapsed_before = float(record["wall_time"])
+    eval_seed = learner.seed + EVAL_SEED_OFFSET
+    progress = Progress(total, start_update=learner.update_count)
+    start = time.perf_counter()
+    last_eval = math.nan
+    final: dict[str, Any] = {}
+    episodes: list[tuple[float, int]] = []
+    try:
+        while learner.update_count < total:
+            row: dict[str, Any] = learner.update()
+            episodes += learner.pop_completed_episodes()
+            update, env_steps = learner.update_count, learner.env_steps
+            last = update == total
+            wall = elapsed_before + time.perf_counter() - start
+            row.update(
+                update=update,
+                env_steps=env_steps,
+                wall_time=wall,
+                steps_per_second=env_steps / wall,
+                updates_per_second=update / wall,
+            )
+            evaluated = _due(update, train_config.eval_interval, last)
+            if evaluated:
+                returns = evaluate(
+                    learner, train_config.eval_episodes, train_config.deterministic_eval, eval_seed
+                )
+                last_eval = float(returns.mean())
+                row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))
+                final = {
+                    "checkpoint_step": update,
+                    "env_steps": env_steps,
+                    "episodes": len(returns),
+                    "deterministic": train_config.deterministic_eval,
+                    "returns": returns.tolist(),
+                    "mean_return": last_eval,
+                    "std_return": float(returns.std()),
+                }
+            if evaluated or _due(update, logging_config.log_interval, last):
+                if learner.task == "reinforcement":
+                    returns = [episode_return for episode_return, _ in episodes]
+                    row["train_return"] = float(np.mean(returns)) if returns else math.nan
+                    row["train_episodes"] = len(returns)
+                    episodes = []
+                metrics.write(row)
+            if _due(update, logging_config.checkpoint_interval, last):
+                store.save(
+                    update,
+                    learner.checkpoint(),
+                    {"update": update, "env_steps": env_steps, "wall_time": wall},
+                )
+            progress.update(update, env_steps, row["steps_per_second"], last_eval)
+    finally:
+        progress.close()
+        metrics.close()
+        store.close()
+    if final:
+        write_json_atomic(run.evaluation_path, final)
+    return final

@@ -1,0 +1,93 @@
+"""Metrics written as a plain CSV (one row per logged update) and as TensorBoard scalars."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+BASE_COLUMNS = ["update", "env_steps", "wall_time", "steps_per_second", "updates_per_second"]
+EVAL_COLUMNS = ["eval_return_mean", "eval_return_std"]
+TIMING_COLUMNS = {"wall_time", "steps_per_second", "updates_per_second"}
+"""Columns that depend on the machine's speed; everything else is deterministic for a seed."""
+
+
+class MetricsLog:
+    """Append-only metrics for one run.
+
+    The columns are fixed by the first row (base columns, the learner's metrics sorted, eval
+    columns). When a run is resumed, rows after the restored checkpoint are dropped first.
+
+    :param path: the CSV file.
+    :param tensorboard_dir: where to write TensorBoard events (``None``: none).
+    """
+
+    def __init__(self, path: Path, tensorboard_dir: Path | None) -> None:
+        self.path = Path(path)
+        self.columns: list[str] | None = None
+        if self.path.is_file():
+            with open(self.path, newline="") as handle:
+                header = next(csv.reader(handle), None)
+            self.columns = header or None
+        self._tb = None
+        if tensorboard_dir is not None:
+            from tensorboard.summary import Writer
+
+            self._tb = Writer(str(tensorboard_dir))
+
+    def truncate_after(self, update: int) -> None:
+        """Drop rows logged after ``update`` (atomically), before a resumed run logs again."""
+        if not self.path.is_file():
+            return
+        with open(self.path, newline="") as handle:
+            rows = list(csv.reader(handle))
+        if not rows:
+            return
+        header, body = rows[0], rows[1:]
+        kept = [row for row in body if int(row[0]) <= update]
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        with open(tmp, "w", newline="") as handle:
+            csv.writer(handle).writerows([header, *kept])
+        os.replace(tmp, self.path)
+
+    def write(self, row: dict[str, float]) -> None:
+        """Append one row (missing columns are left empty) and mirror it to TensorBoard."""
+        new_file = self.columns is None
+        if new_file:
+            learner = sorted(k for k in row if k not in BASE_COLUMNS and k not in EVAL_COLUMNS)
+            self.columns = BASE_COLUMNS + learner + EVAL_COLUMNS
+        with open(self.path, "a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new_file:
+                writer.writerow(self.columns)
+            writer.writerow([_cell(row.get(column)) for column in self.columns])
+        if self._tb is not None:
+            step = int(row["env_steps"]) or int(row["update"])
+            for key, value in row.items():
+                if (
+                    key not in ("update", "env_steps")
+                    and value is not None
+                    and math.isfinite(value)
+                ):
+                    self._tb.add_scalar(key, float(value), step)
+            self._tb.flush()
+
+    def close(self) -> None:
+        """Close the TensorBoard writer."""
+        if self._tb is not None:
+            self._tb.close()
+
+
+def _cell(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return repr(float(value))
+
+
+def read_metrics(path: Path) -> list[dict[str, str]]:
+    """Rows of a ``metrics.csv`` as dicts of strings."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -1,0 +1,92 @@
+"""Run directories: ``<save_path>/<experiment_name>/<run_id>/`` with the resolved config."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from jaxl import __version__
+from jaxl.config import ConfigError, ExperimentConfig, load_config
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    """Paths inside one run directory."""
+
+    path: Path
+
+    @property
+    def config_path(self) -> Path:
+        """The resolved config (overrides applied, seed and library version recorded)."""
+        return self.path / "config.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        """Orbax checkpoints, one sub-folder per update count."""
+        return self.path / "checkpoints"
+
+    @property
+    def metrics_path(self) -> Path:
+        """One row per logged update."""
+        return self.path / "metrics.csv"
+
+    @property
+    def tensorboard(self) -> Path:
+        """TensorBoard event files."""
+        return self.path / "tensorboard"
+
+    @property
+    def evaluation_path(self) -> Path:
+        """The final evaluation (JSON)."""
+        return self.path / "evaluation.json"
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def create_run_directory(
+    config: ExperimentConfig, seed: int, out: str | None = None
+) -> tuple[RunDirectory, ExperimentConfig]:
+    """Create a new run directory and write the resolved config into it.
+
+    :param config: a validated config.
+    :param seed: the run seed.
+    :param out: overrides ``logging_config.save_path``.
+    :return: the directory and the resolved config (seed, version and save path filled in).
+    """
+    logging_config = config.logging_config
+    if out is not None:
+        logging_config = logging_config.model_copy(update={"save_path": out})
+    resolved = config.model_copy(
+        update={"seed": seed, "jaxl_version": __version__, "logging_config": logging_config}
+    )
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"
+    path = Path(logging_config.save_path).resolve() / logging_config.experiment_name / run_id
+    path.mkdir(parents=True, exist_ok=False)
+    run = RunDirectory(path)
+    write_json_atomic(run.config_path, resolved.to_json_dict())
+    return run, resolved
+
+
+def open_run_directory(path: str | os.PathLike[str]) -> tuple[RunDirectory, ExperimentConfig]:
+    """Open an existing run directory and validate its resolved config.
+
+    :raises ConfigError: the folder or its ``config.json`` is missing or invalid.
+    """
+    run = RunDirectory(Path(path).resolve())
+    if not run.path.is_dir():
+        raise ConfigError([f"run directory not found: {path}"])
+    if not run.config_path.is_file():
+        raise ConfigError([f"{path} is not a run directory (no config.json)"])
+    config = load_config(run.config_path)
+    if config.seed is None:
+        raise ConfigError(["seed: missing in a run's resolved config"], str(run.config_path))
+    return run, config
