@@ -91,7 +91,7 @@ def _format_error(error: dict[str, Any]) -> str:
         return f"{path}.{error['msg']}" if path else error["msg"]
     if kind == "union_tag_invalid":
         tags = error.get("ctx", {}).get("expected_tags", "")
-        return f"{path}.learner: unknown learner {_got(error['ctx']['tag'])} (known: {tags})"
+        return f"{path}.learner: unknown learner {error['ctx']['tag']!r} (known: {tags})"
     if kind == "union_tag_not_found":
         return f"{path}.learner: missing required key"
     if kind == "literal_error":

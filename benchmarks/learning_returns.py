@@ -1,0 +1,95 @@
+"""Train a config for several seeds and report the final evaluation return of each.
+
+Example::
+
+    python benchmarks/learning_returns.py configs/rl/inverted_pendulum-ppo.json --seeds 0 1 2 --threshold 900
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def train_and_evaluate(
+    config: str, seed: int, out: str, episodes: int, overrides: list[str]
+) -> dict:
+    """Run ``jaxl train`` then ``jaxl eval --deterministic --json`` on its final checkpoint."""
+    sets = [arg for item in overrides for arg in ("--set", item)]
+    start = time.perf_counter()
+    train = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jaxl.cli",
+            "train",
+            config,
+            "--seed",
+            str(seed),
+            "--out",
+            out,
+            *sets,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = time.perf_counter() - start
+    run_dir = train.stdout.strip().splitlines()[-1]
+    evaluation = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jaxl.cli",
+            "eval",
+            run_dir,
+            "--episodes",
+            str(episodes),
+            "--deterministic",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(evaluation.stdout.strip().splitlines()[-1])
+    result["train_seconds"] = seconds
+    result["seed"] = seed
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--episodes", type=int, default=10)
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="pass if every seed reaches it"
+    )
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--out", default=None, help="runs folder (default: a temporary one)")
+    args = parser.parse_args()
+    out = args.out or tempfile.mkdtemp(prefix="jaxl-bench-")
+    results = []
+    for seed in args.seeds:
+        result = train_and_evaluate(args.config, seed, out, args.episodes, args.overrides)
+        results.append(result)
+        print(
+            f"seed {seed}: mean return {result['mean_return']:.1f} ± {result['std_return']:.1f} "
+            f"over {result['episodes']} episodes after {result['env_steps']} env steps "
+            f"({result['train_seconds']:.0f} s) {result['run_dir']}",
+            flush=True,
+        )
+    passed = args.threshold is None or all(r["mean_return"] >= args.threshold for r in results)
+    if args.threshold is not None:
+        print(f"threshold {args.threshold}: {'PASS' if passed else 'FAIL'}")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Shared fixtures: repository paths and small, fast configs built from the shipped examples."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+
+def load_example(name: str) -> dict:
+    """Raw JSON of a shipped example config, e.g. ``rl/cartpole-ppo.json``."""
+    return json.loads((CONFIGS / name).read_text())
+
+
+def write_config(path: Path, data: dict) -> Path:
+    """Write config data as JSON and return the path."""
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def small_ppo_config(tmp_path: Path) -> dict:
+    """CartPole PPO with a small budget and frequent checkpoints, writing under ``tmp_path``."""
+    data = load_example("rl/cartpole-ppo.json")
+    data["logging_config"].update(
+        save_path=str(tmp_path / "runs"), log_interval=1, checkpoint_interval=5
+    )
+    data["train_config"].update(total_env_steps=256 * 30, eval_interval=10, eval_episodes=3)
+    return data
+
+
+def tree_files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes, to check that nothing was changed."""
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

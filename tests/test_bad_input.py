@@ -1,0 +1,129 @@
+"""Bad input gets one clear error naming the culprit, creates no run directory and changes no file."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import load_example, tree_files, write_config
+
+from jaxl.cli import main
+from jaxl.config import ConfigError, load_config
+
+
+def _run_train(tmp_path, data, capsys, *extra):
+    config = write_config(tmp_path / "config.json", data)
+    out = tmp_path / "runs"
+    code = main(["train", str(config), "--out", str(out), *extra])
+    assert code == 2
+    assert not out.exists(), "a config that fails validation must not create a run directory"
+    return capsys.readouterr().err
+
+
+def test_unknown_key(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["gama"] = 0.9
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.gama: unknown key (did you mean 'gamma'?)" in err
+
+
+def test_wrong_type(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["buffer_config"] = {"buffer_size": "1e6"}
+    err = _run_train(tmp_path, data, capsys)
+    assert 'learner_config.buffer_config.buffer_size: expected a positive integer, got "1e6"' in err
+
+
+def test_out_of_range_value(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["gamma"] = 1.5
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.gamma: expected a number in [0, 1], got 1.5" in err
+
+
+def test_override_is_validated_like_the_file(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    err = _run_train(tmp_path, data, capsys, "--set", "learner_config.num_envs=-2")
+    assert "learner_config.num_envs: expected a positive integer, got -2" in err
+
+
+def test_missing_dataset_file(tmp_path, capsys):
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(tmp_path / "missing.npz")
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.buffer_config.load_path: file not found:" in err
+    assert "missing.npz" in err
+
+
+def test_unknown_env_id(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["env_config"]["env_id"] = "CartPol-v1"
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.env_config.env_id: unknown environment 'CartPol-v1'" in err
+    assert "did you mean 'CartPole-v1'" in err
+
+
+def test_unknown_learner(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["learner"] = "ppx"
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.learner: unknown learner 'ppx'" in err
+
+
+def test_missing_required_key_and_all_problems_listed(tmp_path):
+    data = load_example("rl/cartpole-ppo.json")
+    del data["learner_config"]["env_config"]
+    data["train_config"]["eval_episodes"] = 0
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(tmp_path / "c.json", data))
+    assert "learner_config.env_config: missing required key" in error.value.problems
+    assert "train_config.eval_episodes: expected a positive integer, got 0" in error.value.problems
+
+
+def test_missing_config_file(tmp_path, capsys):
+    assert main(["train", str(tmp_path / "nope.json"), "--out", str(tmp_path / "runs")]) == 2
+    assert "config file not found" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_bad_device(tmp_path, capsys):
+    assert main(["train", "x.json", "--device", "tpu"]) == 2
+    assert "--device: expected cpu, gpu or gpu:IDS" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A tiny finished PPO run with three checkpoints."""
+    root = tmp_path_factory.mktemp("corrupt")
+    data = load_example("rl/cartpole-ppo.json")
+    data["logging_config"].update(checkpoint_interval=2, keep_checkpoints=3)
+    data["train_config"].update(total_env_steps=256 * 6, eval_interval=None, eval_episodes=1)
+    from jaxl.training.session import start_training
+
+    result = start_training(write_config(root / "c.json", data), seed=0, out=str(root / "runs"))
+    return result.run.path
+
+
+def test_corrupt_checkpoint(finished_run, capsys):
+    latest = finished_run / "checkpoints" / "6"
+    damaged = [p for p in latest.rglob("*") if p.is_file() and p.parent.name == "d"]
+    assert damaged, "expected orbax data files to corrupt"
+    for path in damaged:
+        path.write_bytes(b"\x00corrupt\x00")
+    before = tree_files(finished_run)
+    for command in (
+        ["eval", str(finished_run)],
+        ["resume", str(finished_run)],
+        ["gather", str(finished_run), "--episodes", "1", "--out", str(finished_run / "x.npz")],
+    ):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "checkpoints/6 is corrupt or unreadable" in err, err
+    assert tree_files(finished_run) == before, "a corrupt checkpoint must not change any file"
+    # An older, intact checkpoint still evaluates.
+    assert main(["eval", str(finished_run), "--checkpoint", "4", "--json", "--episodes", "1"]) == 0
+
+
+def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
+    assert main(["eval", str(finished_run), "--checkpoint", "99"]) == 2
+    assert "no checkpoint 99" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "nowhere")]) == 2
+    assert "run directory not found" in capsys.readouterr().err

@@ -1,0 +1,100 @@
+"""Determinism of a run, and resume after SIGKILL equal to an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from conftest import REPO, write_config
+
+from jaxl.training.metrics import TIMING_COLUMNS, read_metrics
+from jaxl.training.session import restore_learner, start_training
+
+
+def _deterministic_columns(run_dir: Path) -> list[dict[str, str]]:
+    rows = read_metrics(run_dir / "metrics.csv")
+    return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in rows]
+
+
+def _final_params(run_dir: Path):
+    _, learner, _, _ = restore_learner(run_dir)
+    return jax.tree.leaves(jax.device_get(learner.state))
+
+
+def test_same_seed_same_metrics(tmp_path, small_ppo_config):
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    first = start_training(config, seed=3).run.path
+    second = start_training(config, seed=3).run.path
+    assert first != second
+    rows = _deterministic_columns(first)
+    assert len(rows) == 30 and rows[-1]["eval_return_mean"]
+    assert rows == _deterministic_columns(second)
+    third = start_training(config, seed=4).run.path
+    assert _deterministic_columns(third) != rows
+
+
+def _checkpoints(run_dir: Path) -> list[int]:
+    folder = run_dir / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
+
+
+def test_resume_after_sigkill_equals_uninterrupted(tmp_path, small_ppo_config):
+    small_ppo_config["train_config"]["total_env_steps"] = 256 * 60
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    run_dir = Path(process.stdout.readline().strip())
+    deadline = time.time() + 300
+    while len(_checkpoints(run_dir)) < 2:
+        assert process.poll() is None, "training ended before it could be interrupted"
+        assert time.time() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    interrupted_at = _checkpoints(run_dir)[-1]
+    assert interrupted_at < 60, "the kill must land before the end of the run"
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "jaxl.cli", "resume", str(run_dir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    uninterrupted = start_training(config, seed=5).run.path
+
+    assert _checkpoints(run_dir)[-1] == 60
+    for a, b in zip(_final_params(run_dir), _final_params(uninterrupted), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
+
+
+def test_original_main_py_interface(tmp_path, small_ppo_config):
+    small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    result = subprocess.run(
+        [sys.executable, "jaxl/main.py", f"--config_path={config}", "--run_seed=1", "--device=cpu"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    assert (run_dir / "metrics.csv").is_file() and (run_dir / "checkpoints" / "2").is_dir()
+    assert '"seed": 1' in (run_dir / "config.json").read_text()
