@@ -1,0 +1,60 @@
+"""Learning happened: return thresholds on small budgets with fixed seeds (real envs, real files)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import CONFIGS, load_example, write_config
+
+from jaxl.buffers import load_buffer
+from jaxl.training.session import evaluate_run, gather_dataset, start_training
+
+
+@pytest.fixture(scope="module")
+def cartpole_runs(tmp_path_factory):
+    """The shipped CartPole PPO config trained for seeds 0, 1 and 2 (run lazily, once each)."""
+    root = tmp_path_factory.mktemp("cartpole")
+    runs = {}
+
+    def get(seed: int):
+        if seed not in runs:
+            runs[seed] = start_training(CONFIGS / "rl/cartpole-ppo.json", seed, out=str(root))
+        return runs[seed]
+
+    return get
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ppo_cartpole_reaches_475_within_100k_steps(cartpole_runs, seed):
+    result = cartpole_runs(seed)
+    evaluation = json.loads(result.run.evaluation_path.read_text())
+    assert evaluation["env_steps"] <= 100_000
+    assert evaluation["episodes"] == 10 and evaluation["deterministic"]
+    assert evaluation["mean_return"] >= 475, evaluation
+
+
+def test_bc_on_20_expert_episodes_reaches_95_percent_of_expert(cartpole_runs, tmp_path):
+    expert_run = cartpole_runs(0).run.path
+    dataset = tmp_path / "expert.npz"
+    summary = gather_dataset(expert_run, episodes=20, out=dataset, deterministic=True, env_seed=7)
+    expert = evaluate_run(expert_run, episodes=10, deterministic=True)["mean_return"]
+    metadata = load_buffer(str(dataset)).metadata
+    assert metadata["episodes"] == 20 and len(metadata["returns"]) == 20
+    assert metadata["env"]["env_id"] == "CartPole-v1"
+    assert metadata["policy_source"]["checkpoint_step"] == summary["checkpoint_step"]
+
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    bc = start_training(write_config(tmp_path / "bc.json", data), seed=0, out=str(tmp_path / "runs"))
+    clone = evaluate_run(bc.run.path, episodes=10, deterministic=True)["mean_return"]
+    assert clone >= 0.95 * expert, (clone, expert)
+
+
+def test_ppo_inverted_pendulum_short_budget(tmp_path):
+    """CI-sized version of the 300k-step benchmark: the return rises far above a random policy."""
+    data = load_example("rl/inverted_pendulum-ppo.json")
+    data["train_config"].update(total_env_steps=8 * 256 * 15, eval_interval=None)
+    result = start_training(write_config(tmp_path / "c.json", data), seed=0, out=str(tmp_path))
+    random_policy_return = 10  # a random policy keeps the pole up for about 5-10 steps
+    assert result.evaluation["mean_return"] >= 20 * random_policy_return, result.evaluation
