@@ -334,7 +334,8 @@ def describe_run(name: str, run: dict[str, Any]) -> str:
     """
     return (
         f"  {LABELS[name]:8s} seed {run.get('seed')}: {run['steps_per_second']:>10,.0f} steps/s "
-        f"({run['env_steps']:,} steps in {run['seconds']:.2f} s)"
+        f"({run['env_steps']:,} steps in {run['seconds']:.2f} s, "
+        f"1-min load average before: {run['load_average_before']:.2f})"
     )
 
 
@@ -358,12 +359,14 @@ def measure(
             result = results[name]
             if result.error is not None:
                 continue
+            load_before = os.getloadavg()[0]
             try:
                 run = run_one(name, seed, args, env_venv)
             except RunError as exc:
                 result.error = str(exc)
                 print(f"  {LABELS[name]:8s} FAILED: {exc}", flush=True)
                 continue
+            run["load_average_before"] = load_before
             result.runs.append(run)
             print(describe_run(name, run), flush=True)
     return results
@@ -446,7 +449,27 @@ def format_table(results: dict[str, FrameworkResult], args: argparse.Namespace) 
     ]
     if "raw-env" in results:
         lines.append(f"(raw env: {results['raw-env'].info.get('measured_in', '?')})")
+    lines += load_warning(results)
     return "\n".join(lines)
+
+
+def load_warning(results: dict[str, FrameworkResult]) -> list[str]:
+    """Warn when the machine was busy with other work while the benchmark ran.
+
+    The 1-minute load average before a run includes the previous run of this benchmark, so
+    only values above the number of CPUs plus one point to other processes competing for the
+    CPUs, which makes the numbers unreliable (PyTorch's threads suffer most).
+
+    :param results: the measured results, keyed by name.
+    :returns: zero or two lines of text.
+    """
+    loads = [run["load_average_before"] for r in results.values() for run in r.runs]
+    if not loads or max(loads) <= (os.cpu_count() or 1) + 1:
+        return []
+    return [
+        f"WARNING: 1-min load average reached {max(loads):.2f} on {os.cpu_count()} CPUs before",
+        "a run: other processes were competing for the CPUs; rerun on an idle machine.",
+    ]
 
 
 def format_versions(info: dict[str, Any]) -> str:

@@ -1,5 +1,7 @@
-"""The original entry point, kept working: ``python jaxl/main.py --config_path=... --run_seed=...
---device=...``. Equivalent to ``jaxl train CONFIG --seed N --device D``."""
+"""The original entry point, kept working.
+
+``python jaxl/main.py --config_path=CONFIG --run_seed=N --device=D`` is equivalent to
+``jaxl train CONFIG --seed N --device D``."""
 
 import os
 import sys

@@ -46,7 +46,9 @@ def test_bc_on_20_expert_episodes_reaches_95_percent_of_expert(cartpole_runs, tm
 
     data = load_example("il/cartpole-bc.json")
     data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
-    bc = start_training(write_config(tmp_path / "bc.json", data), seed=0, out=str(tmp_path / "runs"))
+    bc = start_training(
+        write_config(tmp_path / "bc.json", data), seed=0, out=str(tmp_path / "runs")
+    )
     clone = evaluate_run(bc.run.path, episodes=10, deterministic=True)["mean_return"]
     assert clone >= 0.95 * expert, (clone, expert)
 

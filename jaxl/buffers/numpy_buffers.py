@@ -148,7 +148,10 @@ class TransitionNumPyBuffer:
     def add(self, transitions: Transitions) -> None:
         """Append a batch of transitions (leading axis = batch), wrapping around when full."""
         count = len(transitions.reward)
-        index = (self._pointer + np.arange(count)) % self.capacity
+        if self._pointer + count <= self.capacity:
+            index = slice(self._pointer, self._pointer + count)
+        else:
+            index = (self._pointer + np.arange(count)) % self.capacity
         for name, value in zip(Transitions._fields, transitions, strict=True):
             self._data[name][index] = value
         self._pointer = int((self._pointer + count) % self.capacity)

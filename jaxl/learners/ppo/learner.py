@@ -181,14 +181,17 @@ class PPOLearner(OnlineLearner):
         """Fill the rollout buffer with ``num_steps`` vectorised steps of the current policy."""
         self.rollout.clear()
         params, obs_norm = self.state.params, self._obs_norm()
+        discrete = self.networks.action.discrete
         keys = np.asarray(jax.random.split(self.state.act_key, self.hp.num_steps + 1))
         for t in range(self.hp.num_steps):
             action, env_action = self._act(params, obs_norm, self.collector.obs, keys[t + 1])
-            step = self.collector.step(np.asarray(env_action))
+            env_action = np.asarray(env_action)
+            action = env_action if discrete else np.asarray(action)
+            step = self.collector.step(env_action)
             self.rollout.add(
                 Transitions(
                     step.obs,
-                    np.asarray(action),
+                    action,
                     step.reward,
                     step.next_obs,
                     step.terminated,
