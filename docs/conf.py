@@ -1,5 +1,6 @@
 """Sphinx configuration for the JAXL documentation (``make -C docs html``)."""
 
+import importlib
 import os
 import re
 import sys
@@ -76,5 +77,42 @@ def _simplify_signature(app, what, name, obj, options, signature, return_annotat
     return None
 
 
+def _canonical_name(target: str) -> str | None:
+    """``jaxl.config.EnvConfig`` -> ``jaxl.config.schema.EnvConfig``: where a re-exported object
+    is defined (and documented)."""
+    parts = target.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[split:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+        if module and qualname and module.startswith("jaxl"):
+            return f"{module}.{qualname}"
+        return None
+    return None
+
+
+def _resolve_reexport(app, env, node, contnode):
+    """Resolve references to names that a package re-exports (``jaxl.buffers.Transitions``) to the
+    page of the module that defines them."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("jaxl."):
+        return None
+    canonical = _canonical_name(target)
+    if canonical is None or canonical == target:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], canonical, node, contnode
+    )
+
+
 def setup(app):
     app.connect("autodoc-process-signature", _simplify_signature)
+    app.connect("missing-reference", _resolve_reexport)

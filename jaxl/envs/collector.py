@@ -134,13 +134,18 @@ class VectorCollector:
             "total_steps": np.asarray(self.total_steps, np.int64),
             "episode_start": self._episode_start.copy(),
             "episode_index": self.episode_index.copy(),
+            "episode_seed": np.array(
+                [episode_seed(self.seed, i, int(k)) for i, k in enumerate(self.episode_index)],
+                np.int64,
+            ),
             "episode_return": self.episode_return.copy(),
             "episode_length": self.episode_length.copy(),
             "obs": np.array(self.obs, copy=True),
         }
 
     def restore(self, snapshot: dict[str, np.ndarray]) -> None:
-        """Bring every env back to the state recorded in ``snapshot`` by seeded reset and replay.
+        """Bring every env back to the state recorded in ``snapshot``: reset each env with the
+        recorded seed of its current episode and replay the recorded actions.
 
         Warns if the replayed observations differ from the recorded ones (a non-deterministic env).
         """
@@ -149,8 +154,9 @@ class VectorCollector:
         self.episode_index = np.asarray(snapshot["episode_index"], np.int64).copy()
         self._episode_start = np.asarray(snapshot["episode_start"], np.int64).copy()
         obs = []
+        seeds = np.asarray(snapshot["episode_seed"], np.int64)
         for i, env in enumerate(self.env.envs):
-            first, _ = env.reset(seed=episode_seed(self.seed, i, int(self.episode_index[i])))
+            first, _ = env.reset(seed=int(seeds[i]))
             current = first
             for action in actions[int(self._episode_start[i]) - offset :, i]:
                 current = env.step(action)[0]
