@@ -37,6 +37,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,8 @@ N_ENVS = 8
 N_STEPS_PER_ENV = 2048
 DEFAULT_TOTAL_STEPS = N_ENVS * N_STEPS_PER_ENV * 6
 FRAMEWORKS = ("jaxl", "sbx", "sb3")
+#: Other processes using more than this many cores during a run make its timing unreliable.
+BUSY_CORES_THRESHOLD = 0.25
 LABELS = {"raw-env": "raw env", "jaxl": "JAXL", "sbx": "SBX", "sb3": "SB3"}
 
 
@@ -334,9 +337,101 @@ def describe_run(name: str, run: dict[str, Any]) -> str:
     """
     return (
         f"  {LABELS[name]:8s} seed {run.get('seed')}: {run['steps_per_second']:>10,.0f} steps/s "
-        f"({run['env_steps']:,} steps in {run['seconds']:.2f} s, "
-        f"1-min load average before: {run['load_average_before']:.2f})"
+        f"({run['env_steps']:,} steps in {run['seconds']:.2f} s; "
+        f"other processes used {format_cores(run.get('other_cores'))} cores)"
     )
+
+
+def format_cores(cores: float | None) -> str:
+    """Format a number of busy cores, or ``?`` when it could not be measured.
+
+    :param cores: average number of cores, or ``None``.
+    :returns: the text.
+    """
+    return "?" if cores is None else f"{cores:.2f}"
+
+
+def system_busy_seconds() -> float | None:
+    """Return the CPU time all processes on the machine have used since boot.
+
+    :returns: busy CPU seconds summed over all cores (from ``/proc/stat``), or ``None`` where
+        ``/proc/stat`` cannot be read.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """Return the CPU time used so far by this script's finished child processes.
+
+    :returns: user plus system CPU seconds of all waited-for descendants.
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def busy_cores_now(window: float = 1.0) -> float | None:
+    """Measure how many cores the machine keeps busy while this script idles.
+
+    :param window: seconds to sample over.
+    :returns: the average number of busy cores, or ``None`` where it cannot be measured.
+    """
+    before = system_busy_seconds()
+    time.sleep(window)
+    after = system_busy_seconds()
+    if before is None or after is None:
+        return None
+    return (after - before) / window
+
+
+def wait_for_idle_cpu(max_wait: float) -> None:
+    """Wait until other processes use at most ``BUSY_CORES_THRESHOLD`` cores.
+
+    :param max_wait: give up and go on after this many seconds; 0 does not wait at all.
+    """
+    deadline = time.monotonic() + max_wait
+    announced = False
+    while time.monotonic() < deadline:
+        busy = busy_cores_now()
+        if busy is None or busy <= BUSY_CORES_THRESHOLD:
+            return
+        if not announced:
+            print(f"  (waiting for an idle CPU: {busy:.2f} cores busy)", flush=True)
+            announced = True
+    if max_wait > 0:
+        print(f"  (CPU still busy after {max_wait:.0f} s; running anyway)", flush=True)
+
+
+def timed_run(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> dict:
+    """Run one job and measure how much CPU other processes used meanwhile.
+
+    :param name: ``"raw-env"``, ``"jaxl"``, ``"sbx"`` or ``"sb3"``.
+    :param seed: the run's seed.
+    :param args: the parsed command line.
+    :param env_venv: the virtualenv that runs the raw-environment measurement.
+    :returns: the run's result plus ``other_cores``: the average number of cores that
+        processes other than this benchmark kept busy during the run (``None`` where
+        ``/proc/stat`` cannot be read).
+    :raises RunError: when the run fails.
+    """
+    wait_for_idle_cpu(args.wait_idle)
+    busy_before, children_before = system_busy_seconds(), children_cpu_seconds()
+    start = time.perf_counter()
+    run = run_one(name, seed, args, env_venv)
+    elapsed = time.perf_counter() - start
+    busy_after, children_after = system_busy_seconds(), children_cpu_seconds()
+    run["other_cores"] = None
+    if busy_before is not None and busy_after is not None:
+        others = (busy_after - busy_before) - (children_after - children_before)
+        run["other_cores"] = max(others, 0.0) / elapsed
+    return run
 
 
 def measure(
@@ -359,14 +454,12 @@ def measure(
             result = results[name]
             if result.error is not None:
                 continue
-            load_before = os.getloadavg()[0]
             try:
-                run = run_one(name, seed, args, env_venv)
+                run = timed_run(name, seed, args, env_venv)
             except RunError as exc:
                 result.error = str(exc)
                 print(f"  {LABELS[name]:8s} FAILED: {exc}", flush=True)
                 continue
-            run["load_average_before"] = load_before
             result.runs.append(run)
             print(describe_run(name, run), flush=True)
     return results
@@ -449,26 +542,29 @@ def format_table(results: dict[str, FrameworkResult], args: argparse.Namespace) 
     ]
     if "raw-env" in results:
         lines.append(f"(raw env: {results['raw-env'].info.get('measured_in', '?')})")
-    lines += load_warning(results)
+    lines += busy_warning(results)
     return "\n".join(lines)
 
 
-def load_warning(results: dict[str, FrameworkResult]) -> list[str]:
-    """Warn when the machine was busy with other work while the benchmark ran.
-
-    The 1-minute load average before a run includes the previous run of this benchmark, so
-    only values above the number of CPUs plus one point to other processes competing for the
-    CPUs, which makes the numbers unreliable (PyTorch's threads suffer most).
+def busy_warning(results: dict[str, FrameworkResult]) -> list[str]:
+    """Warn when other processes competed for the CPUs during a run.
 
     :param results: the measured results, keyed by name.
-    :returns: zero or two lines of text.
+    :returns: no lines, or the warning naming the worst run.
     """
-    loads = [run["load_average_before"] for r in results.values() for run in r.runs]
-    if not loads or max(loads) <= (os.cpu_count() or 1) + 1:
+    busy = [
+        (run["other_cores"], LABELS[result.name], run.get("seed"))
+        for result in results.values()
+        for run in result.runs
+        if run.get("other_cores") is not None
+    ]
+    if not busy or max(busy)[0] <= BUSY_CORES_THRESHOLD:
         return []
+    cores, label, seed = max(busy)
     return [
-        f"WARNING: 1-min load average reached {max(loads):.2f} on {os.cpu_count()} CPUs before",
-        "a run: other processes were competing for the CPUs; rerun on an idle machine.",
+        f"WARNING: other processes used up to {cores:.2f} of {os.cpu_count()} cores during a "
+        f"run ({label}, seed {seed}); the numbers are unreliable. Rerun on an idle machine "
+        "(see --wait-idle)."
     ]
 
 
@@ -548,6 +644,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip-setup", action="store_true", help="do not run benchmarks/setup_bench_env.sh"
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each run, wait up to this long for other processes to leave the CPUs idle",
     )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run")
     parser.add_argument("--json-out", type=Path, default=None, help="also write results here")
