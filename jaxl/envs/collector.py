@@ -10,10 +10,10 @@ recorded seed and replays the actions, which reproduces a deterministic simulato
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 
+from jaxl.buffers.numpy_buffers import Transitions
 from jaxl.config.schema import EnvConfig
 from jaxl.envs.make import make_vector_env
 
@@ -35,21 +35,6 @@ def episode_seed(seed: int, env_index: int, episode_index: int) -> int:
     """
     mixed = _splitmix64(_splitmix64(_splitmix64(seed & _MASK64) ^ env_index) ^ episode_index)
     return mixed & 0x7FFFFFFF
-
-
-class StepResult(NamedTuple):
-    """What one vectorised step produced, for storage in a buffer (arrays of leading size N).
-
-    ``next_obs`` is the true next observation (the final one for finished episodes), not the
-    first observation of the next episode.
-    """
-
-    obs: np.ndarray
-    action: np.ndarray
-    reward: np.ndarray
-    next_obs: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
 
 
 class VectorCollector:
@@ -79,8 +64,12 @@ class VectorCollector:
         seeds = [episode_seed(seed, i, 0) for i in range(num_envs)]
         self.obs, _ = self.env.reset(seed=seeds)
 
-    def step(self, action: np.ndarray) -> StepResult:
-        """Step every env with ``action`` (already in the env's action space); reset finished ones."""
+    def step(self, action: np.ndarray) -> Transitions:
+        """Step every env with ``action`` (already in the env's action space); reset finished ones.
+
+        :return: the step's transitions, one per env. ``next_obs`` is the true next observation
+            (the final one for finished episodes), not the first observation of the next episode.
+        """
         obs = self.obs
         next_obs, reward, terminated, truncated, _ = self.env.step(action)
         self._log.append(np.array(action, copy=True))
@@ -94,7 +83,7 @@ class VectorCollector:
         self.obs = current
         if len(self._log) >= self._TRIM_EVERY:
             self._trim()
-        return StepResult(obs, action, reward, next_obs, terminated, truncated)
+        return Transitions(obs, action, reward, next_obs, terminated, truncated)
 
     def _reset_finished(self, done: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
         seeds = []

@@ -187,17 +187,7 @@ class PPOLearner(OnlineLearner):
             action, env_action = self._act(params, obs_norm, self.collector.obs, keys[t + 1])
             env_action = np.asarray(env_action)
             action = env_action if discrete else np.asarray(action)
-            step = self.collector.step(env_action)
-            self.rollout.add(
-                Transitions(
-                    step.obs,
-                    action,
-                    step.reward,
-                    step.next_obs,
-                    step.terminated,
-                    step.truncated,
-                )
-            )
+            self.rollout.add(self.collector.step(env_action)._replace(action=action))
         self.state = self.state.replace(act_key=jnp.asarray(keys[0]))
 
     def update(self) -> dict[str, float]:
