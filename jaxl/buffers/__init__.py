@@ -14,12 +14,12 @@ def load_buffer(path: str, seed: int = 0, capacity: int | None = None) -> Transi
 
     :raises BufferFileError: the file is missing, corrupt or of an unknown type.
     """
-    _, metadata = read_buffer_file(path)
+    arrays, metadata = read_buffer_file(path)
     kinds = {cls.buffer_type: cls for cls in (TransitionNumPyBuffer, TrajectoryNumPyBuffer)}
     kind = metadata.get("buffer_type")
     if kind not in kinds:
         raise BufferFileError(f"{path}: unknown buffer type {kind!r} (known: {sorted(kinds)})")
-    return kinds[kind].load(path, seed=seed, capacity=capacity)
+    return kinds[kind].from_arrays(arrays, metadata, seed=seed, capacity=capacity)
 
 
 __all__ = [

@@ -216,6 +216,17 @@ class TransitionNumPyBuffer:
             raise BufferFileError(
                 f"{path}: holds a {metadata.get('buffer_type')!r} buffer, not {cls.buffer_type!r}"
             )
+        return cls.from_arrays(arrays, metadata, seed, capacity)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        arrays: dict[str, np.ndarray],
+        metadata: dict[str, Any],
+        seed: int = 0,
+        capacity: int | None = None,
+    ) -> TransitionNumPyBuffer:
+        """Build a buffer from what :func:`read_buffer_file` returned."""
         size = int(metadata["size"])
         buffer = cls(
             capacity or max(int(metadata["capacity"]), size, 1),
