@@ -41,7 +41,7 @@ def _allowed_keys(model: type[Section], loc: Sequence[str | int]) -> list[str]:
         field = _field_by_name(current, part)
         if field is None:
             return []
-        current = _section_type(field.annotation, loc_tag=None)
+        current = _section_type(field.annotation)
     if isinstance(current, type) and issubclass(current, Section):
         return sorted(f.alias or name for name, f in current.model_fields.items())
     return []
@@ -54,12 +54,12 @@ def _field_by_name(model: type[Section], key: str):
     return None
 
 
-def _section_type(annotation: Any, loc_tag: str | None) -> Any:
+def _section_type(annotation: Any) -> Any:
     """The Section class inside an annotation such as ``X | None``."""
     args = getattr(annotation, "__args__", None)
     if args:
         for arg in args:
-            found = _section_type(arg, loc_tag)
+            found = _section_type(arg)
             if isinstance(found, type) and issubclass(found, Section):
                 return found
         return None

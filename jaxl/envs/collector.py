@@ -61,8 +61,8 @@ class VectorCollector:
         self._log: list[np.ndarray] = []
         self._log_offset = 0
         self._completed: list[tuple[float, int]] = []
-        seeds = [episode_seed(seed, i, 0) for i in range(num_envs)]
-        self.obs, _ = self.env.reset(seed=seeds)
+        self._episode_seed = np.array([episode_seed(seed, i, 0) for i in range(num_envs)], np.int64)
+        self.obs, _ = self.env.reset(seed=self._episode_seed.tolist())
 
     def step(self, action: np.ndarray) -> Transitions:
         """Step every env with ``action`` (already in the env's action space); reset finished ones.
@@ -86,16 +86,16 @@ class VectorCollector:
         return Transitions(obs, action, reward, next_obs, terminated, truncated)
 
     def _reset_finished(self, done: np.ndarray, next_obs: np.ndarray) -> np.ndarray:
-        seeds = []
-        for i in range(self.num_envs):
-            if done[i]:
-                self._completed.append((float(self.episode_return[i]), int(self.episode_length[i])))
-                self.episode_index[i] += 1
-                self.episode_return[i] = 0.0
-                self.episode_length[i] = 0
-                self._episode_start[i] = self.total_steps
-            seeds.append(episode_seed(self.seed, i, int(self.episode_index[i])))
-        reset_obs, _ = self.env.reset(seed=seeds, options={"reset_mask": done})
+        for i in np.flatnonzero(done):
+            self._completed.append((float(self.episode_return[i]), int(self.episode_length[i])))
+            self.episode_index[i] += 1
+            self.episode_return[i] = 0.0
+            self.episode_length[i] = 0
+            self._episode_start[i] = self.total_steps
+            self._episode_seed[i] = episode_seed(self.seed, int(i), int(self.episode_index[i]))
+        reset_obs, _ = self.env.reset(
+            seed=self._episode_seed.tolist(), options={"reset_mask": done}
+        )
         current = np.array(next_obs, copy=True)
         current[done] = reset_obs[done]
         return current
@@ -123,10 +123,7 @@ class VectorCollector:
             "total_steps": np.asarray(self.total_steps, np.int64),
             "episode_start": self._episode_start.copy(),
             "episode_index": self.episode_index.copy(),
-            "episode_seed": np.array(
-                [episode_seed(self.seed, i, int(k)) for i, k in enumerate(self.episode_index)],
-                np.int64,
-            ),
+            "episode_seed": self._episode_seed.copy(),
             "episode_return": self.episode_return.copy(),
             "episode_length": self.episode_length.copy(),
             "obs": np.array(self.obs, copy=True),
@@ -143,10 +140,9 @@ class VectorCollector:
         self.episode_index = np.asarray(snapshot["episode_index"], np.int64).copy()
         self._episode_start = np.asarray(snapshot["episode_start"], np.int64).copy()
         obs = []
-        seeds = np.asarray(snapshot["episode_seed"], np.int64)
+        self._episode_seed = np.asarray(snapshot["episode_seed"], np.int64).copy()
         for i, env in enumerate(self.env.envs):
-            first, _ = env.reset(seed=int(seeds[i]))
-            current = first
+            current, _ = env.reset(seed=int(self._episode_seed[i]))
             for action in actions[int(self._episode_start[i]) - offset :, i]:
                 current = env.step(action)[0]
             obs.append(current)
