@@ -115,10 +115,13 @@ class VectorCollector:
     def snapshot(self) -> dict[str, np.ndarray]:
         """The collector's state as arrays (for a checkpoint)."""
         self._trim()
-        shape = (0, self.num_envs, *self.action_space.shape)
+        # Orbax cannot save empty arrays, so the log always has at least one (padding) row and its
+        # true length is saved beside it.
+        shape = (1, self.num_envs, *self.action_space.shape)
         actions = np.stack(self._log) if self._log else np.zeros(shape, self.action_space.dtype)
         return {
             "actions": actions,
+            "action_count": np.asarray(len(self._log), np.int64),
             "log_offset": np.asarray(self._log_offset, np.int64),
             "total_steps": np.asarray(self.total_steps, np.int64),
             "episode_start": self._episode_start.copy(),
@@ -135,7 +138,7 @@ class VectorCollector:
 
         Warns if the replayed observations differ from the recorded ones (a non-deterministic env).
         """
-        actions = np.asarray(snapshot["actions"])
+        actions = np.asarray(snapshot["actions"])[: int(snapshot["action_count"])]
         offset = int(snapshot["log_offset"])
         self.episode_index = np.asarray(snapshot["episode_index"], np.int64).copy()
         self._episode_start = np.asarray(snapshot["episode_start"], np.int64).copy()

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.config.schema import ModelConfig
-from jaxl.models.networks import PolicyNetwork, ValueNetwork
+from jaxl.models.networks import PolicyNetwork, QEnsemble, ValueNetwork
 from jaxl.models.policies import PolicyHead
 
 
@@ -57,19 +57,25 @@ class ActionSpec:
 
 @dataclass(frozen=True)
 class Networks:
-    """A policy (and optional value function) with its head and action spec; static under jit."""
+    """A policy, with an optional state-value function and Q ensemble, its head and action spec;
+    static under jit."""
 
     policy: PolicyNetwork
     head: PolicyHead
     action: ActionSpec
     value: ValueNetwork | None = None
+    q: QEnsemble | None = None
 
     def init(self, key: jax.Array, obs: jax.Array) -> dict:
-        """Initial parameters ``{"policy": ..., "value": ...}`` for a batch of example obs."""
-        policy_key, value_key = jax.random.split(key)
+        """Initial parameters ``{"policy": ..., "value": ..., "q": ...}`` for a batch of example
+        obs (only the networks that exist)."""
+        policy_key, value_key, q_key = jax.random.split(key, 3)
         params = {"policy": self.policy.init(policy_key, obs)}
         if self.value is not None:
             params["value"] = self.value.init(value_key, obs)
+        if self.q is not None:
+            action = jnp.zeros((obs.shape[0], self.action.size), jnp.float32)
+            params["q"] = self.q.init(q_key, obs, action)
         return params
 
     def distribution(self, params: dict, obs: jax.Array) -> distrax.Distribution:
@@ -85,10 +91,14 @@ class Networks:
         """``V(obs)`` with shape ``[B]``."""
         return self.value.apply(params["value"], obs)
 
+    def q_values(self, q_params: dict, obs: jax.Array, action: jax.Array) -> jax.Array:
+        """``Q_i(obs, action)`` of every ensemble member, shape ``[size, B]``."""
+        return self.q.apply(q_params, obs, action)
 
-def _head_kind(requested: str, action: ActionSpec) -> str:
+
+def _head_kind(requested: str, action: ActionSpec, continuous_default: str) -> str:
     if requested == "auto":
-        return "categorical" if action.discrete else "gaussian"
+        return "categorical" if action.discrete else continuous_default
     if (requested == "categorical") != action.discrete:
         space = "discrete" if action.discrete else "continuous"
         raise ValueError(
@@ -97,16 +107,24 @@ def _head_kind(requested: str, action: ActionSpec) -> str:
     return requested
 
 
-def make_networks(config: ModelConfig, action_space: gym.Space, with_value: bool) -> Networks:
+def make_networks(
+    config: ModelConfig,
+    action_space: gym.Space,
+    with_value: bool = False,
+    with_q: bool = False,
+    continuous_default: str = "gaussian",
+) -> Networks:
     """Build the networks for an action space.
 
     :param config: model section of the experiment config.
     :param action_space: the env's (single) action space.
-    :param with_value: also build the value network (actor-critic learners).
+    :param with_value: also build the state-value network (actor-critic learners).
+    :param with_q: also build the Q ensemble (``config.q``, ``config.num_q`` members).
+    :param continuous_default: the head ``distribution: auto`` means for continuous actions.
     """
     action = ActionSpec.from_space(action_space)
     policy_config = config.policy
-    kind = _head_kind(policy_config.distribution, action)
+    kind = _head_kind(policy_config.distribution, action, continuous_default)
     log_std = "none" if kind in ("categorical", "deterministic") else policy_config.std
     policy = PolicyNetwork(
         layers=tuple(policy_config.network.layers),
@@ -118,7 +136,10 @@ def make_networks(config: ModelConfig, action_space: gym.Space, with_value: bool
     value = None
     if with_value:
         value = ValueNetwork(tuple(config.value.layers), config.value.activation)
-    return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value)
+    q = None
+    if with_q:
+        q = QEnsemble(tuple(config.q.layers), config.q.activation, config.num_q)
+    return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value, q)
 
 
 def example_obs(space: gym.Space) -> np.ndarray:

@@ -87,3 +87,40 @@ class ValueNetwork(nn.Module):
     def __call__(self, obs: jax.Array) -> jax.Array:
         h = MLP(self.layers, self.activation)(obs)
         return _dense(1, 1.0)(h)[:, 0]
+
+
+class QNetwork(nn.Module):
+    """An action-value function ``Q(obs, action)``; returns shape ``[B]``."""
+
+    layers: Sequence[int]
+    activation: str = "relu"
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        x = jnp.concatenate([obs.reshape(obs.shape[0], -1), action], axis=-1)
+        h = MLP(self.layers, self.activation)(x)
+        return _dense(1, 1.0)(h)[:, 0]
+
+
+class QEnsemble(nn.Module):
+    """``size`` independent Q networks evaluated as one vmapped computation; returns ``[size, B]``.
+
+    The members share the input and differ only in their (separately initialised) parameters,
+    whose leaves carry a leading ``size`` axis.
+    """
+
+    layers: Sequence[int]
+    activation: str = "relu"
+    size: int = 2
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        ensemble = nn.vmap(
+            QNetwork,
+            variable_axes={"params": 0},
+            split_rngs={"params": True},
+            in_axes=None,
+            out_axes=0,
+            axis_size=self.size,
+        )
+        return ensemble(self.layers, self.activation)(obs, action)

@@ -1,0 +1,159 @@
+"""A replay buffer whose storage lives in JAX arrays, so that sampling runs inside jitted updates.
+
+Storage, insertion and uniform sampling are Flashbax's item buffer: pure functions over a state
+pytree. :class:`DeviceReplayBuffer` keeps that state and gives it the same host-side interface as
+the NumPy buffers (``add``, ``sample``, ``contents``, ``save``, ``load``, ``len``), and exposes the
+pure functions (:attr:`DeviceReplayBuffer.add_fn`, :attr:`DeviceReplayBuffer.sample_fn`) for
+learners that fuse sampling and gradient steps into one jitted call. The state is a plain pytree
+of arrays, so it is saved whole in a learner's checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import flashbax as fbx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxl.buffers.numpy_buffers import TransitionNumPyBuffer, Transitions, load_buffer
+
+BufferState = Any
+"""Flashbax's buffer state: ``experience`` (a :class:`Transitions` of ``[1, capacity, ...]``
+arrays), ``current_index`` and ``is_full``."""
+
+
+class DeviceReplayBuffer:
+    """A circular buffer of transitions in device memory with uniform sampling.
+
+    :param capacity: maximum number of transitions; the oldest are overwritten.
+    :param obs_shape: shape of one observation.
+    :param action_shape: shape of one action (``()`` for discrete actions).
+    :param batch_size: transitions per :attr:`sample_fn` call (fixed, so sampling can be jitted).
+    :param obs_dtype: observation dtype.
+    :param action_dtype: action dtype.
+    :param seed: seed of the host-side :meth:`sample` key.
+    """
+
+    buffer_type = "transition"
+
+    def __init__(
+        self,
+        capacity: int,
+        obs_shape: tuple[int, ...],
+        action_shape: tuple[int, ...],
+        batch_size: int,
+        obs_dtype: Any = np.float32,
+        action_dtype: Any = np.float32,
+        seed: int = 0,
+    ) -> None:
+        if capacity <= 0:
+            raise ValueError(f"buffer capacity must be positive, got {capacity}")
+        if batch_size > capacity:
+            raise ValueError(f"batch size {batch_size} exceeds the buffer capacity {capacity}")
+        self.capacity = int(capacity)
+        self.batch_size = int(batch_size)
+        self._shapes = (tuple(obs_shape), tuple(action_shape))
+        self._dtypes = (np.dtype(obs_dtype), np.dtype(action_dtype))
+        self._buffer = fbx.make_item_buffer(
+            max_length=self.capacity,
+            min_length=1,
+            sample_batch_size=self.batch_size,
+            add_sequences=True,
+            add_batches=False,
+        )
+        example = Transitions(
+            obs=jnp.zeros(obs_shape, obs_dtype),
+            action=jnp.zeros(action_shape, action_dtype),
+            reward=jnp.zeros((), jnp.float32),
+            next_obs=jnp.zeros(obs_shape, obs_dtype),
+            terminated=jnp.zeros((), bool),
+            truncated=jnp.zeros((), bool),
+        )
+        self.state: BufferState = self._buffer.init(example)
+        self._host_key = jax.random.PRNGKey(seed)
+        self._add = jax.jit(self.add_fn, donate_argnums=0)
+        self.metadata: dict[str, Any] = {}
+
+    def add_fn(self, state: BufferState, transitions: Transitions) -> BufferState:
+        """Pure: ``state`` with a batch of transitions (leading axis = batch) appended."""
+        obs_dtype, action_dtype = self._dtypes
+        batch = Transitions(
+            obs=jnp.asarray(transitions.obs, obs_dtype),
+            action=jnp.asarray(transitions.action, action_dtype),
+            reward=jnp.asarray(transitions.reward, jnp.float32),
+            next_obs=jnp.asarray(transitions.next_obs, obs_dtype),
+            terminated=jnp.asarray(transitions.terminated, bool),
+            truncated=jnp.asarray(transitions.truncated, bool),
+        )
+        return self._buffer.add(state, batch)
+
+    def sample_fn(self, state: BufferState, key: jax.Array) -> Transitions:
+        """Pure: ``batch_size`` transitions drawn uniformly with replacement."""
+        return self._buffer.sample(state, key).experience
+
+    def __len__(self) -> int:
+        if bool(self.state.is_full):
+            return self.capacity
+        return int(self.state.current_index)
+
+    def add(self, transitions: Transitions) -> None:
+        """Append a batch of transitions, wrapping around when full."""
+        self.state = self._add(self.state, transitions)
+
+    def contents(self) -> Transitions:
+        """Every stored transition, oldest first, as NumPy arrays."""
+        size = len(self)
+        start = int(self.state.current_index) if bool(self.state.is_full) else 0
+        order = (start + np.arange(size)) % self.capacity
+        return Transitions(*(np.asarray(field[0])[order] for field in self.state.experience))
+
+    def sample(self, batch_size: int) -> Transitions:
+        """``batch_size`` transitions drawn uniformly with replacement, as NumPy arrays."""
+        if len(self) == 0:
+            raise ValueError("cannot sample from an empty buffer")
+        self._host_key, key = jax.random.split(self._host_key)
+        index = np.asarray(jax.random.randint(key, (batch_size,), 0, len(self)))
+        return Transitions(*(field[index] for field in self.contents()))
+
+    def to_numpy(self) -> TransitionNumPyBuffer:
+        """A NumPy buffer with the same capacity and contents."""
+        obs_shape, action_shape = self._shapes
+        buffer = TransitionNumPyBuffer(self.capacity, obs_shape, action_shape, *self._dtypes)
+        buffer.add(self.contents())
+        buffer.metadata = dict(self.metadata)
+        return buffer
+
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+        """Write the buffer atomically in the NumPy buffers' file format (a dataset file)."""
+        self.to_numpy().save(path, metadata)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        batch_size: int,
+        seed: int = 0,
+        capacity: int | None = None,
+    ) -> DeviceReplayBuffer:
+        """Read a buffer file (written by either buffer kind) onto the device.
+
+        :raises BufferFileError: the file is missing, corrupt or of an unknown type.
+        """
+        source = load_buffer(path, capacity=capacity)
+        obs_spec, action_spec = source._specs["obs"], source._specs["action"]
+        buffer = cls(
+            source.capacity,
+            obs_spec[0],
+            action_spec[0],
+            batch_size,
+            obs_spec[1],
+            action_spec[1],
+            seed,
+        )
+        if len(source):
+            buffer.add(source.contents())
+        buffer.metadata = dict(source.metadata)
+        return buffer
