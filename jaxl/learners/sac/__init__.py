@@ -1,0 +1,5 @@
+"""Soft Actor-Critic."""
+
+from jaxl.learners.sac.learner import SACLearner, SACState, make_sac_step
+
+__all__ = ["SACLearner", "SACState", "make_sac_step"]

@@ -1,0 +1,252 @@
+"""SAC as an :class:`~jaxl.learners.base.OnlineLearner` with its replay buffer on the device.
+
+Reading order: :class:`SACState` (everything that changes except the replay buffer),
+:func:`make_sac_step` (one jitted call per env step: store the previous transition, run
+``gradient_steps`` gradient steps in one ``lax.scan``, pick the next action), :class:`SACLearner`
+(the host loop that steps the environments).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import struct
+
+from jaxl.buffers import DeviceReplayBuffer
+from jaxl.config.schema import ExperimentConfig, SACConfig
+from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
+from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
+from jaxl.models.factory import Networks, example_obs, make_networks
+from jaxl.optimizers import make_optimizer
+
+
+@struct.dataclass
+class SACState:
+    """Everything SAC changes while it learns, apart from the replay buffer's state."""
+
+    params: dict
+    """``{"policy": ..., "q": ...}``; the Q ensemble's leaves have a leading member axis."""
+    target_q: dict
+    log_alpha: jax.Array
+    policy_opt: optax.OptState
+    q_opt: optax.OptState
+    alpha_opt: optax.OptState
+    key: jax.Array
+    update_count: jax.Array
+    env_steps: jax.Array
+    gradient_steps: jax.Array
+
+
+def make_sac_step(
+    networks: Networks,
+    replay: DeviceReplayBuffer,
+    optimizer: optax.GradientTransformation,
+    hp: SACConfig,
+    target_entropy: float,
+):
+    """Build the jitted per-env-step call.
+
+    ``step(state, buffer_state, pending, obs, learn=..., explore=...)`` appends ``pending`` (the
+    transitions of the previous env step, or ``None``) to the buffer, runs ``hp.gradient_steps``
+    gradient steps if ``learn``, and returns actions for ``obs``: uniform on the squashed action
+    box if ``explore``, otherwise sampled from the policy. It returns
+    ``(state, buffer_state, policy_action, env_action, metrics)``; ``state`` and
+    ``buffer_state`` are donated, so the buffer is updated in place.
+    """
+    critic_grad = jax.grad(partial(critic_loss, networks=networks, gamma=hp.gamma), has_aux=True)
+    actor_grad = jax.grad(partial(actor_loss, networks=networks), has_aux=True)
+    temperature_grad = jax.grad(partial(temperature_loss, target_entropy=target_entropy))
+
+    def gradient_step(carry, key: jax.Array):
+        state, buffer_state = carry
+        sample_key, critic_key, actor_key = jax.random.split(key, 3)
+        batch = replay.sample_fn(buffer_state, sample_key)
+        params = state.params
+        grads, metrics = critic_grad(
+            params["q"], state.target_q, params["policy"], state.log_alpha, batch, critic_key
+        )
+        updates, q_opt = optimizer.update(grads, state.q_opt, params["q"])
+        q_params = optax.apply_updates(params["q"], updates)
+
+        grads, log_prob = actor_grad(
+            params["policy"], q_params, state.log_alpha, batch.obs, actor_key
+        )
+        updates, policy_opt = optimizer.update(grads, state.policy_opt, params["policy"])
+        policy_params = optax.apply_updates(params["policy"], updates)
+
+        log_alpha, alpha_opt = state.log_alpha, state.alpha_opt
+        if hp.autotune_alpha:
+            grads = temperature_grad(log_alpha, log_prob)
+            updates, alpha_opt = optimizer.update(grads, alpha_opt, log_alpha)
+            log_alpha = optax.apply_updates(log_alpha, updates)
+
+        metrics.update(entropy=-log_prob.mean(), alpha=jnp.exp(log_alpha))
+        state = state.replace(
+            params={"policy": policy_params, "q": q_params},
+            target_q=polyak_update(state.target_q, q_params, hp.tau),
+            log_alpha=log_alpha,
+            policy_opt=policy_opt,
+            q_opt=q_opt,
+            alpha_opt=alpha_opt,
+            gradient_steps=state.gradient_steps + 1,
+        )
+        return (state, buffer_state), metrics
+
+    def step(state: SACState, buffer_state, pending, obs, *, learn: bool, explore: bool):
+        if pending is not None:
+            buffer_state = replay.add_fn(buffer_state, pending)
+        key, train_key, act_key = jax.random.split(state.key, 3)
+        metrics = {}
+        if learn:
+            keys = jax.random.split(train_key, hp.gradient_steps)
+            (state, buffer_state), metrics = jax.lax.scan(
+                gradient_step, (state, buffer_state), keys
+            )
+            metrics = jax.tree.map(jnp.mean, metrics)
+        obs = jnp.asarray(obs, jnp.float32)
+        if explore:
+            shape = (obs.shape[0], networks.action.size)
+            action = jax.random.uniform(act_key, shape, minval=-1.0, maxval=1.0)
+        else:
+            action = networks.distribution(state.params, obs).sample(seed=act_key)
+        env_action = networks.action.to_env(action, networks.head.kind)
+        return state.replace(key=key), buffer_state, action, env_action, metrics
+
+    return jax.jit(step, static_argnames=("learn", "explore"), donate_argnums=(0, 1))
+
+
+class SACLearner(OnlineLearner):
+    """SAC on a vectorised Gymnasium environment with continuous actions.
+
+    One :meth:`update` takes ``steps_per_update`` vectorised env steps, each one jitted call
+    (see :func:`make_sac_step`). Only each step's new transitions cross from host to device. The
+    replay buffer's state is part of the checkpoint, so a resumed run continues with the same
+    buffer contents.
+    """
+
+    def __init__(self, config: ExperimentConfig, seed: int) -> None:
+        hp: SACConfig = config.learner_config
+        super().__init__(config, seed, hp.num_envs)
+        self.hp = hp
+        action_space = self.collector.action_space
+        self.networks = make_networks(
+            config.model, action_space, with_q=True, continuous_default="squashed_gaussian"
+        )
+        if self.networks.action.discrete:
+            raise ValueError(
+                f"learner_config.env_config.env_id: sac needs continuous (Box) actions; "
+                f"{hp.env_config.env_id} has {action_space}"
+            )
+        if self.networks.head.kind != "squashed_gaussian":
+            raise ValueError(
+                "model_config.policy.distribution: sac needs 'squashed_gaussian' (or 'auto'), "
+                f"got {config.model.policy.distribution!r}"
+            )
+        obs_space = self.collector.observation_space
+        self.replay = DeviceReplayBuffer(
+            hp.buffer_config.buffer_size or 1_000_000,
+            obs_space.shape,
+            action_space.shape,
+            hp.batch_size,
+            np.float32,
+            np.float32,
+            seed,
+        )
+        self.target_entropy = (
+            -float(self.networks.action.size)
+            if hp.target_entropy == "auto"
+            else float(hp.target_entropy)
+        )
+        self.optimizer, self.schedule = make_optimizer(
+            config.optimizer_config, max(self.total_gradient_steps, 1)
+        )
+        self._step = make_sac_step(
+            self.networks, self.replay, self.optimizer, hp, self.target_entropy
+        )
+        self._act_deterministic = make_act(self.networks, None, deterministic=True)
+        self._act = make_act(self.networks, None, deterministic=False)
+        self.init(jax.random.PRNGKey(seed))
+
+    @property
+    def steps_per_update(self) -> int:
+        """Env steps (over all envs) per :meth:`update`."""
+        return self.hp.steps_per_update * self.hp.num_envs
+
+    @property
+    def total_updates(self) -> int:
+        train = self.config.train_config
+        if train.total_updates is not None:
+            return train.total_updates
+        return max(train.total_env_steps // self.steps_per_update, 1)
+
+    @property
+    def total_gradient_steps(self) -> int:
+        """Gradient steps in the whole run (the horizon of learning-rate schedules)."""
+        hp = self.hp
+        vector_steps = self.total_updates * hp.steps_per_update
+        learning = max(vector_steps - hp.learning_starts // hp.num_envs, 0)
+        return learning // hp.train_freq * hp.gradient_steps
+
+    def init(self, key: jax.Array) -> None:
+        params_key, key = jax.random.split(key)
+        params = self.networks.init(params_key, example_obs(self.collector.observation_space))
+        log_alpha = jnp.asarray(np.log(self.hp.init_alpha), jnp.float32)
+        # Separate arrays everywhere: the state is donated to the jitted step, and XLA refuses a
+        # buffer that appears twice.
+        zero = partial(jnp.zeros, (), jnp.int32)
+        self.state = SACState(
+            params=params,
+            target_q=jax.tree.map(jnp.copy, params["q"]),
+            log_alpha=log_alpha,
+            policy_opt=self.optimizer.init(params["policy"]),
+            q_opt=self.optimizer.init(params["q"]),
+            alpha_opt=self.optimizer.init(log_alpha),
+            key=key,
+            update_count=zero(),
+            env_steps=zero(),
+            gradient_steps=zero(),
+        )
+
+    def update(self) -> dict[str, float]:
+        """Take ``steps_per_update`` vectorised env steps, training after each as configured."""
+        hp = self.hp
+        state, buffer_state = self.state, self.replay.state
+        env_steps = int(state.env_steps)
+        vector_step = env_steps // hp.num_envs
+        pending, metrics = None, {}
+        for _ in range(hp.steps_per_update):
+            warm = env_steps >= hp.learning_starts
+            learn = warm and vector_step % hp.train_freq == 0
+            state, buffer_state, action, env_action, step_metrics = self._step(
+                state, buffer_state, pending, self.collector.obs, learn=learn, explore=not warm
+            )
+            metrics = step_metrics or metrics
+            pending = self.collector.step(np.asarray(env_action))._replace(action=action)
+            env_steps += hp.num_envs
+            vector_step += 1
+        self.replay.state = self.replay.add_fn(buffer_state, pending)
+        self.state = state.replace(
+            update_count=state.update_count + 1, env_steps=jnp.asarray(env_steps, jnp.int32)
+        )
+        row = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        row["learning_rate"] = float(self.schedule(self.state.gradient_steps))
+        row["buffer_size"] = float(len(self.replay))
+        return row
+
+    def act_fn(self, deterministic: bool = True):
+        act = self._act_deterministic if deterministic else self._act
+        return policy_from_act(act, self.state.params, None)
+
+    def checkpoint(self):
+        return {**super().checkpoint(), "replay": self.replay.state}
+
+    def restore(self, items) -> None:
+        super().restore(items)
+        self.replay.state = items["replay"]
+
+    def checkpoint_targets(self):
+        return {**super().checkpoint_targets(), "replay": self.replay.state}
