@@ -40,3 +40,38 @@ def update_running_mean_std(state: RunningMeanStdState, batch: jax.Array) -> Run
 def normalize(state: RunningMeanStdState, x: jax.Array, clip: float) -> jax.Array:
     """``clip((x - mean) / sqrt(var + 1e-8), -clip, clip)``."""
     return jnp.clip((x - state.mean) / jnp.sqrt(state.var + 1e-8), -clip, clip)
+
+
+class RewardScaleState(NamedTuple):
+    """Per-env discounted return so far and the running statistics of those returns."""
+
+    discounted_return: jax.Array
+    return_stats: RunningMeanStdState
+
+
+def init_reward_scale(num_envs: int) -> RewardScaleState:
+    """Zero returns for ``num_envs`` envs and fresh statistics."""
+    return RewardScaleState(jnp.zeros(num_envs), init_running_mean_std(()))
+
+
+def scale_rewards(
+    state: RewardScaleState, rewards: jax.Array, dones: jax.Array, gamma: float
+) -> tuple[RewardScaleState, jax.Array]:
+    """Divide a ``[T, N]`` block of rewards by the running std of the discounted return.
+
+    This is the reward scaling of Engstrom et al. (2020) and Gymnasium's ``NormalizeReward``: the
+    per-env return ``G <- gamma * G + r`` (reset when an episode ends) feeds running statistics,
+    and rewards are divided (not centred) by their standard deviation. The statistics include the
+    block being scaled.
+    """
+
+    def accumulate(carry: jax.Array, step: tuple[jax.Array, jax.Array]):
+        reward, done = step
+        ret = carry * gamma + reward
+        return ret * (1.0 - done), ret
+
+    last, returns = jax.lax.scan(
+        accumulate, state.discounted_return, (rewards, dones.astype(rewards.dtype))
+    )
+    stats = update_running_mean_std(state.return_stats, returns)
+    return RewardScaleState(last, stats), rewards / jnp.sqrt(stats.var + 1e-8)

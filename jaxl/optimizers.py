@@ -37,7 +37,7 @@ def make_optimizer(
     elif config.optimizer == "adamw":
         core = optax.adamw(schedule, eps=config.eps, weight_decay=config.weight_decay)
     elif config.optimizer == "rmsprop":
-        core = optax.rmsprop(schedule, eps=config.eps)
+        core = optax.rmsprop(schedule, decay=config.rmsprop_decay, eps=config.eps)
     else:
         core = optax.sgd(schedule)
     if config.max_grad_norm is None:

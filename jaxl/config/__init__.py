@@ -2,6 +2,7 @@
 
 from jaxl.config.loading import ConfigError, load_config, parse_config
 from jaxl.config.schema import (
+    A2CConfig,
     BCConfig,
     BufferConfig,
     EnvConfig,
@@ -12,11 +13,14 @@ from jaxl.config.schema import (
     OptimizerConfig,
     PolicyConfig,
     PPOConfig,
+    REINFORCEConfig,
+    SACConfig,
     ScheduleConfig,
     TrainConfig,
 )
 
 __all__ = [
+    "A2CConfig",
     "BCConfig",
     "BufferConfig",
     "ConfigError",
@@ -28,6 +32,8 @@ __all__ = [
     "OptimizerConfig",
     "PPOConfig",
     "PolicyConfig",
+    "REINFORCEConfig",
+    "SACConfig",
     "ScheduleConfig",
     "TrainConfig",
     "load_config",

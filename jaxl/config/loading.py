@@ -15,7 +15,19 @@ from pydantic import ValidationError
 from jaxl.config.schema import ExperimentConfig, Section, _got
 
 # Discriminated-union tags that pydantic inserts into error locations.
-_UNION_TAGS = {"ppo", "bc", "float", "ScheduleConfig", "MLPConfig", "EnvConfig", "none"}
+_UNION_TAGS = {
+    "ppo",
+    "reinforce",
+    "a2c",
+    "sac",
+    "bc",
+    "str",
+    "float",
+    "ScheduleConfig",
+    "MLPConfig",
+    "EnvConfig",
+    "none",
+}
 
 
 class ConfigError(ValueError):

@@ -41,6 +41,9 @@ PositiveInt = Annotated[
 PositiveFloat = Annotated[
     float, _number_check("a positive number", integer=False, minimum=0.0, inclusive=False)
 ]
+NonNegativeInt = Annotated[
+    int, _number_check("an integer >= 0", integer=True, minimum=0, inclusive=True)
+]
 NonNegativeFloat = Annotated[
     float, _number_check("a number >= 0", integer=False, minimum=0.0, inclusive=True)
 ]
@@ -109,10 +112,15 @@ class PolicyConfig(Section):
 
 
 class ModelConfig(Section):
-    """The networks a learner needs: a policy and, for actor-critic learners, a value function."""
+    """The networks a learner needs: a policy, and a value function (actor-critic learners) or a
+    Q ensemble (SAC)."""
 
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     value: MLPConfig | None = None
+    q: MLPConfig | None = None
+    """Each member of the Q ensemble (its input is the observation and the action)."""
+    num_q: PositiveInt = 2
+    """Members of the Q ensemble (2: SAC's twin critics)."""
 
 
 class ScheduleConfig(Section):
@@ -139,6 +147,8 @@ class OptimizerConfig(Section):
     """``adamw`` only."""
     eps: PositiveFloat = 1e-8
     """Numerical epsilon of adam/adamw/rmsprop."""
+    rmsprop_decay: UnitInterval = 0.99
+    """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
 
 
 class EnvConfig(Section):
@@ -189,6 +199,9 @@ class PPOConfig(Section):
     """Keep running mean/std of observations in the learner state and normalise with them."""
     obs_clip: PositiveFloat = 10.0
     """Clip normalised observations to ``[-obs_clip, obs_clip]``."""
+    normalize_reward: bool = False
+    """Divide rewards by the running std of the discounted return (as SB3's ``VecNormalize`` and
+    CleanRL's MuJoCo PPO do); the statistics live in the learner state."""
 
     @property
     def rollout_size(self) -> int:
@@ -217,6 +230,102 @@ class PPOConfig(Section):
         return self
 
 
+class REINFORCEConfig(Section):
+    """REINFORCE (Williams, 1992): Monte Carlo reward-to-go policy gradient, optionally with a
+    learned state-value baseline (``model_config.value``)."""
+
+    task: Literal["reinforcement"] = "reinforcement"
+    learner: Literal["reinforce"]
+    env_config: EnvConfig
+    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
+    num_envs: PositiveInt = 4
+    num_steps: PositiveInt = 1000
+    """Steps per environment per update. Only steps whose episode ends inside the rollout have a
+    complete return; the others get zero weight, so make this longer than typical episodes."""
+    gamma: UnitInterval = 0.99
+    baseline: bool = True
+    """Subtract a learned ``V(s)`` from the return (needs ``model_config.value``)."""
+    vf_coef: NonNegativeFloat = 0.5
+    ent_coef: NonNegativeFloat = 0.0
+    normalize_advantage: bool = True
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions per rollout: ``num_envs * num_steps``."""
+        return self.num_envs * self.num_steps
+
+
+class A2CConfig(Section):
+    """Advantage actor-critic, the synchronous A3C of Mnih et al. (2016): n-step returns with GAE
+    over short rollouts of vectorised envs, one gradient step per rollout."""
+
+    task: Literal["reinforcement"] = "reinforcement"
+    learner: Literal["a2c"]
+    env_config: EnvConfig
+    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
+    num_envs: PositiveInt = 8
+    num_steps: PositiveInt = 5
+    """Steps per environment per update (the n of the n-step return)."""
+    gamma: UnitInterval = 0.99
+    gae_lambda: UnitInterval = 1.0
+    """1.0: plain n-step returns."""
+    vf_coef: NonNegativeFloat = 0.5
+    ent_coef: NonNegativeFloat = 0.0
+    normalize_advantage: bool = False
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions per rollout: ``num_envs * num_steps``."""
+        return self.num_envs * self.num_steps
+
+
+class SACConfig(Section):
+    """Soft Actor-Critic (Haarnoja et al., 2018) with twin Q networks, Polyak-averaged targets and
+    automatic entropy temperature; continuous actions."""
+
+    task: Literal["reinforcement"] = "reinforcement"
+    learner: Literal["sac"]
+    env_config: EnvConfig
+    buffer_config: BufferConfig = Field(default_factory=lambda: BufferConfig(buffer_size=1_000_000))
+    """The replay buffer; ``buffer_size`` is its capacity in transitions (default 1,000,000)."""
+    num_envs: PositiveInt = 1
+    batch_size: PositiveInt = 256
+    learning_starts: NonNegativeInt = 10_000
+    """Env steps of uniformly random actions before learning starts."""
+    gradient_steps: PositiveInt = 1
+    """Gradient steps per training call (fused in one ``lax.scan``)."""
+    train_freq: PositiveInt = 1
+    """Vectorised env steps between training calls; update-to-data ratio =
+    ``gradient_steps / (train_freq * num_envs)``."""
+    gamma: UnitInterval = 0.99
+    tau: UnitInterval = 0.005
+    """Polyak averaging coefficient of the target Q networks."""
+    init_alpha: PositiveFloat = 1.0
+    """Initial entropy temperature."""
+    autotune_alpha: bool = True
+    """Learn the temperature towards ``target_entropy``."""
+    target_entropy: float | Literal["auto"] = "auto"
+    """``auto``: minus the action dimension."""
+    steps_per_update: PositiveInt = 1000
+    """Vectorised env steps per learner ``update()`` (the unit of logging, evaluation and
+    checkpointing)."""
+
+    @model_validator(mode="after")
+    def _sizes(self) -> SACConfig:
+        capacity = self.buffer_config.buffer_size
+        if capacity is not None and capacity < self.batch_size:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"buffer_config.buffer_size: must be at least batch_size (= {self.batch_size}), "
+                f"got {capacity}",
+            )
+        if self.buffer_config.load_path is not None:
+            raise PydanticCustomError(
+                "jaxl_value", "buffer_config.load_path: sac starts from an empty replay buffer"
+            )
+        return self
+
+
 class BCConfig(Section):
     """Behaviour cloning: supervised learning of the policy from a dataset of transitions."""
 
@@ -241,7 +350,10 @@ class BCConfig(Section):
         return self
 
 
-LearnerConfig = Annotated[PPOConfig | BCConfig, Field(discriminator="learner")]
+LearnerConfig = Annotated[
+    PPOConfig | REINFORCEConfig | A2CConfig | SACConfig | BCConfig,
+    Field(discriminator="learner"),
+]
 
 
 class TrainConfig(Section):
@@ -286,9 +398,19 @@ class ExperimentConfig(Section):
                 f"train_config.total_env_steps: {self.learner_config.learner} is offline; "
                 "use total_updates",
             )
-        if online and self.model.value is None and self.learner_config.learner == "ppo":
+        learner = self.learner_config
+        needs_value = learner.learner in ("ppo", "a2c") or (
+            learner.learner == "reinforce" and learner.baseline
+        )
+        if needs_value and self.model.value is None:
+            why = "a value network" if learner.learner != "reinforce" else "a value baseline"
             raise PydanticCustomError(
-                "jaxl_value", "model_config.value: ppo needs a value network, got null"
+                "jaxl_value",
+                f"model_config.value: {learner.learner} needs {why}, got null",
+            )
+        if learner.learner == "sac" and self.model.q is None:
+            raise PydanticCustomError(
+                "jaxl_value", "model_config.q: sac needs Q networks, got null"
             )
         return self
 

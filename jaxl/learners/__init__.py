@@ -1,11 +1,20 @@
 """Learners: one :class:`~jaxl.learners.base.Learner` design for imitation and reinforcement."""
 
 from jaxl.config.schema import ExperimentConfig
+from jaxl.learners.a2c import A2CLearner
 from jaxl.learners.base import Learner, OfflineLearner, OnlineLearner
 from jaxl.learners.bc import BCLearner
 from jaxl.learners.ppo import PPOLearner
+from jaxl.learners.reinforce import REINFORCELearner
+from jaxl.learners.sac import SACLearner
 
-LEARNERS: dict[str, type[Learner]] = {"ppo": PPOLearner, "bc": BCLearner}
+LEARNERS: dict[str, type[Learner]] = {
+    "ppo": PPOLearner,
+    "reinforce": REINFORCELearner,
+    "a2c": A2CLearner,
+    "sac": SACLearner,
+    "bc": BCLearner,
+}
 """Learner classes by the ``learner_config.learner`` name."""
 
 
@@ -16,10 +25,13 @@ def make_learner(config: ExperimentConfig, seed: int) -> Learner:
 
 __all__ = [
     "LEARNERS",
+    "A2CLearner",
     "BCLearner",
     "Learner",
     "OfflineLearner",
     "OnlineLearner",
     "PPOLearner",
+    "REINFORCELearner",
+    "SACLearner",
     "make_learner",
 ]

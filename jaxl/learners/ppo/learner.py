@@ -11,19 +11,22 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from flax import struct
 
-from jaxl.buffers import TransitionNumPyBuffer, Transitions
+from jaxl.buffers import Transitions
 from jaxl.config.schema import ExperimentConfig, PPOConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.ppo.losses import PPOBatch, ppo_loss
+from jaxl.learners.rollout import collect_rollout
 from jaxl.models.factory import Networks, example_obs, make_networks
 from jaxl.normalization import (
+    RewardScaleState,
     RunningMeanStdState,
+    init_reward_scale,
     init_running_mean_std,
     normalize,
+    scale_rewards,
     update_running_mean_std,
 )
 from jaxl.optimizers import make_optimizer
@@ -37,6 +40,7 @@ class PPOState:
     params: dict
     opt_state: optax.OptState
     obs_norm: RunningMeanStdState
+    reward_scale: RewardScaleState
     act_key: jax.Array
     update_key: jax.Array
     update_count: jax.Array
@@ -87,8 +91,12 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
         values = networks.state_value(state.params, obs)
         next_values = networks.state_value(state.params, next_obs).reshape(steps, envs)
         old_log_prob = networks.distribution(state.params, obs).log_prob(flat(rollout.action))
+        rewards, reward_scale = rollout.reward.astype(jnp.float32), state.reward_scale
+        if hp.normalize_reward:
+            dones = jnp.logical_or(rollout.terminated, rollout.truncated)
+            reward_scale, rewards = scale_rewards(reward_scale, rewards, dones, hp.gamma)
         advantage, target = gae_advantages(
-            rollout.reward.astype(jnp.float32),
+            rewards,
             values.reshape(steps, envs),
             next_values,
             rollout.terminated,
@@ -113,6 +121,7 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
             params=params,
             opt_state=opt_state,
             obs_norm=obs_norm,
+            reward_scale=reward_scale,
             update_key=update_key,
             update_count=state.update_count + 1,
             env_steps=state.env_steps + steps * envs,
@@ -125,29 +134,20 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
 class PPOLearner(OnlineLearner):
     """PPO on a vectorised Gymnasium environment; discrete and continuous actions.
 
-    One :meth:`update` collects ``num_steps`` steps from each of ``num_envs`` environments into a
-    :class:`~jaxl.buffers.TransitionNumPyBuffer` and runs the jitted update on it.
+    One :meth:`update` collects ``num_steps`` steps from each of ``num_envs`` environments
+    (:func:`~jaxl.learners.rollout.collect_rollout`) and runs the jitted update on them.
     """
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
         hp: PPOConfig = config.learner_config
         super().__init__(config, seed, hp.num_envs)
         self.hp = hp
-        space = self.collector.observation_space
         self.networks = make_networks(config.model, self.collector.action_space, with_value=True)
         steps_per_update = hp.num_epochs * (hp.rollout_size // hp.minibatch_size)
         self.optimizer, self.schedule = make_optimizer(
             config.optimizer_config, self.total_updates * steps_per_update
         )
         self._steps_per_update = steps_per_update
-        self.rollout = TransitionNumPyBuffer(
-            hp.rollout_size,
-            space.shape,
-            self.collector.action_space.shape,
-            np.float32,
-            np.int32 if self.networks.action.discrete else np.float32,
-            seed,
-        )
         self._update = make_ppo_update(self.networks, self.optimizer, hp)
         self._act = make_act(self.networks, hp.obs_clip, deterministic=False)
         self._act_deterministic = make_act(self.networks, hp.obs_clip, deterministic=True)
@@ -168,6 +168,7 @@ class PPOLearner(OnlineLearner):
             params=params,
             opt_state=self.optimizer.init(params),
             obs_norm=init_running_mean_std(obs.shape[1:]),
+            reward_scale=init_reward_scale(self.hp.num_envs),
             act_key=act_key,
             update_key=update_key,
             update_count=jnp.asarray(0, jnp.int32),
@@ -177,28 +178,20 @@ class PPOLearner(OnlineLearner):
     def _obs_norm(self) -> RunningMeanStdState | None:
         return self.state.obs_norm if self.hp.normalize_obs else None
 
-    def collect(self) -> None:
-        """Fill the rollout buffer with ``num_steps`` vectorised steps of the current policy."""
-        self.rollout.clear()
-        params, obs_norm = self.state.params, self._obs_norm()
-        discrete = self.networks.action.discrete
-        keys = np.asarray(jax.random.split(self.state.act_key, self.hp.num_steps + 1))
-        for t in range(self.hp.num_steps):
-            action, env_action = self._act(params, obs_norm, self.collector.obs, keys[t + 1])
-            env_action = np.asarray(env_action)
-            action = env_action if discrete else np.asarray(action)
-            self.rollout.add(self.collector.step(env_action)._replace(action=action))
-        self.state = self.state.replace(act_key=jnp.asarray(keys[0]))
-
     def update(self) -> dict[str, float]:
         """Collect one rollout and update on it; returns the update's metrics."""
-        self.collect()
-        data = self.rollout.contents()
-        shaped = Transitions(
-            *(x.reshape(self.hp.num_steps, self.hp.num_envs, *x.shape[1:]) for x in data)
+        rollout, act_key = collect_rollout(
+            self.collector,
+            self._act,
+            self.state.params,
+            self._obs_norm(),
+            self.state.act_key,
+            self.hp.num_steps,
+            self.networks.action.discrete,
         )
+        self.state = self.state.replace(act_key=act_key)
         learning_rate = self.schedule(self.update_count * self._steps_per_update)
-        self.state, metrics = self._update(self.state, shaped)
+        self.state, metrics = self._update(self.state, rollout)
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         metrics["learning_rate"] = float(learning_rate)
         return metrics

@@ -1,0 +1,39 @@
+"""On-policy rollout collection shared by PPO, A2C and REINFORCE."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxl.buffers import Transitions
+from jaxl.envs import VectorCollector
+from jaxl.normalization import RunningMeanStdState
+
+
+def collect_rollout(
+    collector: VectorCollector,
+    act,
+    params: dict,
+    obs_norm: RunningMeanStdState | None,
+    key: jax.Array,
+    num_steps: int,
+    discrete: bool,
+) -> tuple[Transitions, jax.Array]:
+    """Step the collector's envs ``num_steps`` times with the policy ``act`` (from
+    :func:`~jaxl.learners.base.make_act`).
+
+    Stored actions are what the policy produced (log-probabilities are computed for them), not
+    the clipped env actions, except for discrete actions where the two are the same.
+
+    :return: a time-major rollout (every field ``[num_steps, num_envs, ...]``) and the next key.
+    """
+    keys = np.asarray(jax.random.split(key, num_steps + 1))
+    steps = []
+    for t in range(num_steps):
+        action, env_action = act(params, obs_norm, collector.obs, keys[t + 1])
+        env_action = np.asarray(env_action)
+        stored = env_action if discrete else np.asarray(action)
+        steps.append(collector.step(env_action)._replace(action=stored))
+    rollout = Transitions(*(np.stack(field) for field in zip(*steps, strict=True)))
+    return rollout, jnp.asarray(keys[0])
