@@ -1,4 +1,4 @@
-"""The ``jaxl`` command line: train, resume, eval, gather and a built-in demo.
+"""The ``jaxl`` command line: train, resume, eval, gather, plot and a built-in demo.
 
 JAX is imported only after ``--device`` has been applied.
 """
@@ -80,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="runs/demo", help="where the demo writes (default: runs/demo)"
     )
     demo.add_argument("--seed", type=int, default=0)
+    plot = add("plot", "Plot learning curves of run directories into an image.")
+    plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories")
+    plot.add_argument("--out", default="curve.png", help="image path (default: curve.png)")
+    plot.add_argument(
+        "--metric", default="eval_return_mean", help="metrics.csv column (default: eval return)"
+    )
+    plot.add_argument(
+        "--x", default="env_steps", help="x-axis column: env_steps, update or wall_time"
+    )
+    plot.add_argument("--title", default=None, help="figure title")
     return parser
 
 
@@ -128,6 +138,15 @@ def _run(args: argparse.Namespace) -> int:
             f"wrote {summary['transitions']} transitions from {summary['episodes']} episodes "
             f"(mean return {summary['mean_return']:.2f}) to {summary['path']}"
         )
+    elif args.command == "plot":
+        from jaxl.plotting import plot_runs
+
+        for group in plot_runs(args.run_dirs, args.out, args.metric, args.x, args.title):
+            print(
+                f"{group['label']}: {len(group['runs'])} run(s), final {args.metric} "
+                f"mean {group['mean']:.2f} (min {group['min']:.2f}, max {group['max']:.2f})"
+            )
+        print(args.out, flush=True)
     else:
         from jaxl.demo import run_demo
 

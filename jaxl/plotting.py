@@ -1,0 +1,133 @@
+"""Learning curves from run directories: evaluation return against environment steps.
+
+Runs whose resolved configs differ only in seed (and where they were written) form one group,
+drawn as the mean over runs with a band from the lowest to the highest run; a group of one run is
+a plain line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from jaxl.training.metrics import read_metrics
+from jaxl.training.run_dir import open_run_directory
+
+_NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version")
+
+
+def _group_key(config: dict) -> str:
+    config = {k: v for k, v in config.items() if k not in _NOT_PART_OF_A_CONFIG}
+    config["logging_config"] = {
+        k: v for k, v in config["logging_config"].items() if k != "save_path"
+    }
+    return json.dumps(config, sort_keys=True)
+
+
+def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndarray]:
+    if not metrics_path.is_file():
+        raise ValueError(f"{metrics_path.parent}: no metrics.csv yet")
+    rows = read_metrics(metrics_path)
+    if rows and metric not in rows[0]:
+        raise ValueError(f"{metrics_path}: no column {metric!r} (columns: {', '.join(rows[0])})")
+    points = [(float(r[x]), float(r[metric])) for r in rows if r.get(metric) not in ("", None)]
+    points = [(a, b) for a, b in points if not math.isnan(b)]
+    if not points:
+        raise ValueError(f"{metrics_path}: no {metric} values yet")
+    xs, ys = zip(*points, strict=True)
+    return np.asarray(xs), np.asarray(ys)
+
+
+def plot_runs(
+    run_dirs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    metric: str = "eval_return_mean",
+    x: str = "env_steps",
+    title: str | None = None,
+) -> list[dict]:
+    """Draw the learning curves of ``run_dirs`` into the image ``out`` (format from its suffix).
+
+    :param metric: the ``metrics.csv`` column on the y axis.
+    :param x: the column on the x axis (``env_steps``, ``update`` or ``wall_time``).
+    :return: one summary per group: ``label``, ``runs`` and the final ``mean``/``min``/``max``.
+    :raises ValueError: a folder is not a run directory, or has no values of ``metric`` yet.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[str, dict] = {}
+    for run_dir in run_dirs:
+        run, config = open_run_directory(run_dir)
+        group = groups.setdefault(
+            _group_key(config.to_json_dict()),
+            {"label": _label(config), "curves": [], "runs": []},
+        )
+        group["curves"].append(_curve(run.metrics_path, metric, x))
+        group["runs"].append(str(run.path))
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    summaries = []
+    labels = [g["label"] for g in groups.values()]
+    for index, group in enumerate(groups.values()):
+        label = (
+            group["label"] if labels.count(group["label"]) == 1 else f"{group['label']} #{index}"
+        )
+        xs, ys = _align(group["curves"])
+        mean = ys.mean(axis=0)
+        n = len(group["curves"])
+        (line,) = axes.plot(xs, mean, label=f"{label} ({n} run{'s' if n > 1 else ''})")
+        if n > 1:
+            axes.fill_between(xs, ys.min(axis=0), ys.max(axis=0), color=line.get_color(), alpha=0.2)
+        summaries.append(
+            {
+                "label": label,
+                "runs": group["runs"],
+                x: float(xs[-1]),
+                "mean": float(mean[-1]),
+                "min": float(ys[:, -1].min()),
+                "max": float(ys[:, -1].max()),
+            }
+        )
+    axes.set_xlabel(x.replace("_", " "))
+    axes.set_ylabel(metric.replace("_", " "))
+    axes.set_title(title or "mean over runs; band: min to max")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best", fontsize="small")
+    figure.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
+    try:
+        figure.savefig(tmp, dpi=120)
+        os.replace(tmp, out)
+    finally:
+        plt.close(figure)
+        if tmp.exists():
+            tmp.unlink()
+    return summaries
+
+
+def _label(config) -> str:
+    learner = config.learner_config
+    env = learner.env_config.env_id if learner.env_config is not None else "dataset env"
+    return f"{learner.learner} {env} ({config.logging_config.experiment_name})"
+
+
+def _align(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Put runs on common x values: those all runs share, else the shortest run's, with the
+    others interpolated."""
+    shared = set(curves[0][0].tolist())
+    for xs, _ in curves[1:]:
+        shared &= set(xs.tolist())
+    if len(shared) >= 2 or len(curves) == 1:
+        grid = np.asarray(sorted(shared)) if len(curves) > 1 else curves[0][0]
+    else:
+        grid = min((xs for xs, _ in curves), key=lambda xs: xs[-1])
+    return grid, np.stack([np.interp(grid, xs, ys) for xs, ys in curves])
