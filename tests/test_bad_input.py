@@ -127,3 +127,14 @@ def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     assert "no checkpoint 99" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "nowhere")]) == 2
     assert "run directory not found" in capsys.readouterr().err
+
+
+def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):
+    data = load_example("rl/pendulum-sac.json")
+    data["learner_config"]["env_config"]["env_id"] = "CartPole-v1"
+    err = _run_train(tmp_path, data, capsys)
+    assert "sac needs continuous (Box) actions; CartPole-v1 has Discrete(2)" in err
+    data = load_example("rl/pendulum-sac.json")
+    data["model_config"]["q"] = None
+    err = _run_train(tmp_path, data, capsys)
+    assert "model_config.q: sac needs Q networks, got null" in err

@@ -20,7 +20,7 @@ from jaxl.buffers import DeviceReplayBuffer
 from jaxl.config.schema import ExperimentConfig, SACConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
-from jaxl.models.factory import Networks, example_obs, make_networks
+from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
 
 
@@ -133,14 +133,14 @@ class SACLearner(OnlineLearner):
         super().__init__(config, seed, hp.num_envs)
         self.hp = hp
         action_space = self.collector.action_space
-        self.networks = make_networks(
-            config.model, action_space, with_q=True, continuous_default="squashed_gaussian"
-        )
-        if self.networks.action.discrete:
+        if ActionSpec.from_space(action_space).discrete:
             raise ValueError(
                 f"learner_config.env_config.env_id: sac needs continuous (Box) actions; "
                 f"{hp.env_config.env_id} has {action_space}"
             )
+        self.networks = make_networks(
+            config.model, action_space, with_q=True, continuous_default="squashed_gaussian"
+        )
         if self.networks.head.kind != "squashed_gaussian":
             raise ValueError(
                 "model_config.policy.distribution: sac needs 'squashed_gaussian' (or 'auto'), "
