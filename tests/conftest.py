@@ -36,6 +36,22 @@ def small_ppo_config(tmp_path: Path) -> dict:
     return data
 
 
+@pytest.fixture
+def small_sac_config(tmp_path: Path) -> dict:
+    """Pendulum SAC with small networks, a short warm-up and frequent checkpoints."""
+    data = load_example("rl/pendulum-sac.json")
+    data["logging_config"].update(
+        save_path=str(tmp_path / "runs"), log_interval=1, checkpoint_interval=5
+    )
+    small = {"layers": [64, 64], "activation": "relu"}
+    data["model_config"]["policy"]["network"] = small
+    data["model_config"]["q"] = small
+    data["learner_config"].update(learning_starts=200, steps_per_update=100, batch_size=64)
+    data["learner_config"]["buffer_config"]["buffer_size"] = 2000
+    data["train_config"].update(total_env_steps=100 * 30, eval_interval=10, eval_episodes=2)
+    return data
+
+
 def tree_files(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes, to check that nothing was changed."""
     return {

@@ -60,3 +60,42 @@ def test_ppo_inverted_pendulum_short_budget(tmp_path):
     result = start_training(write_config(tmp_path / "c.json", data), seed=0, out=str(tmp_path))
     random_policy_return = 10  # a random policy keeps the pole up for about 5-10 steps
     assert result.evaluation["mean_return"] >= 20 * random_policy_return, result.evaluation
+
+
+def test_plot_draws_three_seeds_as_one_group(cartpole_runs, tmp_path):
+    from jaxl.plotting import plot_runs
+
+    out = tmp_path / "curve.png"
+    runs = [cartpole_runs(seed).run.path for seed in (0, 1, 2)]
+    (group,) = plot_runs(runs, out)
+    assert len(group["runs"]) == 3 and group["env_steps"] <= 100_000
+    assert group["min"] <= group["mean"] <= group["max"]
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def _train_example(name: str, tmp_path, seed: int = 0, **train_config):
+    data = load_example(name)
+    data["train_config"].update(train_config)
+    data["logging_config"]["checkpoint_interval"] = None
+    return start_training(write_config(tmp_path / "c.json", data), seed, out=str(tmp_path))
+
+
+def test_reinforce_cartpole(tmp_path):
+    """The benchmark asks for >= 400 within 500k steps on seeds 0, 1, 2; CI runs seed 0 on 300k."""
+    result = _train_example("rl/cartpole-reinforce.json", tmp_path, total_env_steps=300_000)
+    assert result.evaluation["env_steps"] <= 300_000
+    assert result.evaluation["mean_return"] >= 400, result.evaluation
+
+
+def test_a2c_cartpole(tmp_path):
+    """The benchmark asks for >= 475 within 500k steps on seeds 0, 1, 2; CI runs seed 0 on 200k."""
+    result = _train_example("rl/cartpole-a2c.json", tmp_path, total_env_steps=200_000)
+    assert result.evaluation["mean_return"] >= 475, result.evaluation
+
+
+def test_sac_pendulum_short_budget(tmp_path):
+    """Half the 20k-step benchmark budget: far above a random policy (about -1200)."""
+    result = _train_example(
+        "rl/pendulum-sac.json", tmp_path, total_env_steps=10_000, eval_interval=None
+    )
+    assert result.evaluation["mean_return"] >= -300, result.evaluation

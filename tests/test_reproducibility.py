@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+import pytest
 from conftest import REPO, write_config
 
 from jaxl.training.metrics import TIMING_COLUMNS, read_metrics
@@ -22,9 +23,10 @@ def _deterministic_columns(run_dir: Path) -> list[dict[str, str]]:
     return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in rows]
 
 
-def _final_params(run_dir: Path):
+def _final_state(run_dir: Path):
+    """Every array of the final checkpoint: learner state, collector and (SAC) replay buffer."""
     _, learner, _, _ = restore_learner(run_dir)
-    return jax.tree.leaves(jax.device_get(learner.state))
+    return jax.tree.leaves(jax.device_get(learner.checkpoint()))
 
 
 def test_same_seed_same_metrics(tmp_path, small_ppo_config):
@@ -46,9 +48,17 @@ def _checkpoints(run_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
 
 
-def test_resume_after_sigkill_equals_uninterrupted(tmp_path, small_ppo_config):
-    small_ppo_config["train_config"]["total_env_steps"] = 256 * 60
-    config = write_config(tmp_path / "c.json", small_ppo_config)
+@pytest.mark.parametrize(
+    ("config_fixture", "total_env_steps", "total_updates"),
+    [("small_ppo_config", 256 * 60, 60), ("small_sac_config", 100 * 30, 30)],
+)
+def test_resume_after_sigkill_equals_uninterrupted(
+    tmp_path, request, config_fixture, total_env_steps, total_updates
+):
+    """PPO and SAC (whose checkpoint includes the replay buffer) resume to the same final state."""
+    data = request.getfixturevalue(config_fixture)
+    data["train_config"]["total_env_steps"] = total_env_steps
+    config = write_config(tmp_path / "c.json", data)
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     process = subprocess.Popen(
         [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
@@ -67,7 +77,7 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path, small_ppo_config):
     process.send_signal(signal.SIGKILL)
     process.wait()
     interrupted_at = _checkpoints(run_dir)[-1]
-    assert interrupted_at < 60, "the kill must land before the end of the run"
+    assert interrupted_at < total_updates, "the kill must land before the end of the run"
 
     resumed = subprocess.run(
         [sys.executable, "-m", "jaxl.cli", "resume", str(run_dir)],
@@ -79,8 +89,8 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path, small_ppo_config):
     assert resumed.returncode == 0, resumed.stderr
     uninterrupted = start_training(config, seed=5).run.path
 
-    assert _checkpoints(run_dir)[-1] == 60
-    for a, b in zip(_final_params(run_dir), _final_params(uninterrupted), strict=True):
+    assert _checkpoints(run_dir)[-1] == total_updates
+    for a, b in zip(_final_state(run_dir), _final_state(uninterrupted), strict=True):
         np.testing.assert_array_equal(a, b)
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
 

@@ -1,0 +1,186 @@
+"""Unit tests of the pieces that silently break RL: log-probabilities, returns, loss shapes,
+target updates and replay-buffer wrap-around."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.stats import norm
+
+from jaxl.buffers import DeviceReplayBuffer, Transitions, load_buffer
+from jaxl.config.schema import A2CConfig, EnvConfig, MLPConfig, ModelConfig, REINFORCEConfig
+from jaxl.learners.a2c import gae_estimate
+from jaxl.learners.policy_gradient import PGBatch, pg_loss
+from jaxl.learners.ppo.losses import PPOBatch, ppo_loss
+from jaxl.learners.reinforce import reward_to_go
+from jaxl.learners.sac.losses import polyak_update
+from jaxl.models.factory import make_networks
+from jaxl.models.policies import PolicyHead
+
+CARTPOLE = EnvConfig(env_id="CartPole-v1")
+
+
+def test_squashed_gaussian_log_prob_matches_numerical_change_of_variables():
+    """log pi(a) = log N(u) - log|det da/du| with a = tanh(u), the Jacobian by finite
+    differences; checked both for log_prob(a) and for sample_and_log_prob."""
+    mean = jnp.array([[0.3, -1.2, 2.0]])
+    log_std = jnp.array([[-0.5, 0.1, 0.4]])
+    dist = PolicyHead("squashed_gaussian").distribution(mean, log_std)
+    action, sampled_log_prob = dist.sample_and_log_prob(seed=jax.random.PRNGKey(3))
+    action = np.asarray(action, np.float64)[0]
+    u = np.arctanh(action)
+    std = np.exp(np.asarray(log_std, np.float64)[0])
+    gaussian = norm.logpdf(u, np.asarray(mean, np.float64)[0], std).sum()
+    eps = 1e-6
+    jacobian = np.stack(
+        [(np.tanh(u + eps * e) - np.tanh(u - eps * e)) / (2 * eps) for e in np.eye(3)], axis=1
+    )
+    expected = gaussian - np.log(abs(np.linalg.det(jacobian)))
+    np.testing.assert_allclose(float(sampled_log_prob[0]), expected, rtol=1e-4)
+    np.testing.assert_allclose(
+        float(dist.log_prob(jnp.asarray(action[None]))[0]), expected, rtol=1e-3
+    )
+    # The correction matters: without it the log-probability is off by more than 1 nat here.
+    assert abs(gaussian - expected) > 1.0
+
+
+def _rollout(rewards, terminated, truncated):
+    t, n = np.shape(rewards)
+    zeros = np.zeros((t, n, 1), np.float32)
+    return Transitions(
+        zeros,
+        np.zeros((t, n), np.int32),
+        np.asarray(rewards, np.float32),
+        zeros,
+        np.asarray(terminated),
+        np.asarray(truncated),
+    )
+
+
+def test_reward_to_go_with_truncation_in_the_middle():
+    """Returns restart at episode ends, bootstrap only at truncation, and steps whose episode
+    does not end inside the rollout get weight 0."""
+    gamma = 0.5
+    rollout = _rollout(
+        [[1.0], [2.0], [4.0], [8.0], [16.0]],
+        [[False], [False], [False], [True], [False]],
+        [[False], [True], [False], [False], [False]],
+    )
+    values = jnp.full((5, 1), 0.25)
+    next_values = jnp.array([[0.0], [10.0], [0.0], [100.0], [0.0]])
+    hp = REINFORCEConfig(learner="reinforce", env_config=CARTPOLE, gamma=gamma)
+    advantage, target, weight = reward_to_go(rollout, values, next_values, hp)
+    g1 = 2.0 + gamma * 10.0  # truncated: bootstrap from V(final obs)
+    g0 = 1.0 + gamma * g1
+    g3 = 8.0  # terminated: V(next) = 100 is ignored
+    g2 = 4.0 + gamma * g3
+    np.testing.assert_allclose(np.asarray(target)[:4, 0], [g0, g1, g2, g3])
+    np.testing.assert_allclose(np.asarray(advantage), np.asarray(target) - 0.25)
+    np.testing.assert_array_equal(np.asarray(weight)[:, 0], [1, 1, 1, 1, 0])
+
+
+def _cartpole_networks(with_value: bool):
+    model = ModelConfig(value=MLPConfig(layers=[8]) if with_value else None)
+    return make_networks(model, gym.spaces.Discrete(2), with_value=with_value)
+
+
+def test_discrete_losses_are_per_sample_without_broadcasting():
+    """With [B] actions and advantages, the policy loss is the mean of per-sample products. A
+    (B,) x (B,1) broadcast would give mean(log_prob) * mean(advantage) instead, which differs
+    here."""
+    batch_size = 6
+    networks = _cartpole_networks(with_value=True)
+    obs = jax.random.normal(jax.random.PRNGKey(0), (batch_size, 4))
+    params = networks.init(jax.random.PRNGKey(1), obs)
+    action = jnp.array([0, 1, 1, 0, 1, 0])
+    advantage = jnp.array([1.0, -2.0, 3.0, 0.5, -1.0, 2.0])
+    log_prob = networks.distribution(params, obs).log_prob(action)
+    assert log_prob.shape == (batch_size,)
+    expected = -float(jnp.mean(log_prob * advantage))
+    broadcast = -float(jnp.mean(log_prob[:, None] * advantage[None, :]))
+    assert abs(expected - broadcast) > 1e-4
+
+    batch = PGBatch(obs, action, advantage, jnp.zeros(batch_size), jnp.ones(batch_size))
+    _, metrics = pg_loss(
+        params, batch, networks, vf_coef=0.5, ent_coef=0.0, normalize_advantage=False
+    )
+    np.testing.assert_allclose(float(metrics["policy_loss"]), expected, rtol=1e-6)
+
+    ppo_batch = PPOBatch(obs, action, log_prob, jnp.zeros(batch_size), advantage, advantage)
+    _, metrics = ppo_loss(
+        params,
+        ppo_batch,
+        networks,
+        clip_eps=0.2,
+        clip_value=None,
+        vf_coef=0.5,
+        ent_coef=0.0,
+        normalize_advantage=False,
+    )
+    # At the old policy the ratio is 1, so the surrogate is the mean advantage.
+    np.testing.assert_allclose(float(metrics["policy_loss"]), -float(advantage.mean()), rtol=1e-6)
+    value = networks.state_value(params, obs)
+    assert value.shape == (batch_size,)
+    np.testing.assert_allclose(
+        float(metrics["value_loss"]), 0.5 * float(jnp.mean((value - advantage) ** 2)), rtol=1e-6
+    )
+
+
+def test_a2c_estimate_bootstraps_at_rollout_end():
+    rollout = _rollout([[1.0], [1.0]], [[False], [False]], [[False], [False]])
+    hp = A2CConfig(learner="a2c", env_config=CARTPOLE, gamma=0.9, gae_lambda=1.0)
+    values = jnp.zeros((2, 1))
+    next_values = jnp.array([[0.0], [5.0]])
+    _, target, weight = gae_estimate(rollout, values, next_values, hp)
+    np.testing.assert_allclose(np.asarray(target)[:, 0], [1 + 0.9 * (1 + 0.9 * 5), 1 + 0.9 * 5])
+    assert np.all(np.asarray(weight) == 1)
+
+
+def test_polyak_update():
+    target = {"w": jnp.array([0.0, 10.0]), "b": jnp.array(4.0)}
+    online = {"w": jnp.array([1.0, 0.0]), "b": jnp.array(0.0)}
+    new = polyak_update(target, online, tau=0.25)
+    np.testing.assert_allclose(np.asarray(new["w"]), [0.25, 7.5])
+    np.testing.assert_allclose(float(new["b"]), 3.0)
+    same = polyak_update(target, online, tau=0.0)
+    np.testing.assert_array_equal(np.asarray(same["w"]), np.asarray(target["w"]))
+
+
+def _transitions(start: int, count: int) -> Transitions:
+    ids = np.arange(start, start + count, dtype=np.float32)
+    return Transitions(
+        np.repeat(ids[:, None], 3, 1),
+        np.repeat(-ids[:, None], 2, 1),
+        ids,
+        np.repeat(ids[:, None] + 0.5, 3, 1),
+        ids % 2 == 0,
+        ids % 3 == 0,
+    )
+
+
+def test_device_buffer_wraps_around_and_samples_only_stored_items(tmp_path):
+    buffer = DeviceReplayBuffer(5, (3,), (2,), batch_size=4, seed=0)
+    for start in range(0, 8, 2):  # 8 transitions into 5 slots, 2 at a time
+        buffer.add(_transitions(start, 2))
+    assert len(buffer) == 5
+    contents = buffer.contents()
+    np.testing.assert_array_equal(contents.reward, [3, 4, 5, 6, 7])
+    np.testing.assert_array_equal(contents.obs[:, 0], contents.reward)
+    np.testing.assert_array_equal(contents.terminated, contents.reward % 2 == 0)
+
+    samples = [buffer.sample_fn(buffer.state, jax.random.PRNGKey(k)) for k in range(16)]
+    assert samples[0].obs.shape == (4, 3) and samples[0].action.shape == (4, 2)
+    rewards = np.concatenate([np.asarray(sample.reward) for sample in samples])
+    assert set(rewards.tolist()) == {3.0, 4.0, 5.0, 6.0, 7.0}  # every stored item, nothing else
+    for sample in samples:  # fields of one transition stay together
+        np.testing.assert_array_equal(np.asarray(sample.next_obs)[:, 0], sample.reward + 0.5)
+
+    path = tmp_path / "replay.npz"
+    buffer.save(path, {"note": "wrapped"})
+    as_dataset = load_buffer(str(path))
+    np.testing.assert_array_equal(as_dataset.contents().reward, [3, 4, 5, 6, 7])
+    assert as_dataset.metadata["note"] == "wrapped"
+    reloaded = DeviceReplayBuffer.load(path, batch_size=4)
+    np.testing.assert_array_equal(reloaded.contents().action, contents.action)
