@@ -16,8 +16,10 @@ TIMING_COLUMNS = {"wall_time", "steps_per_second", "updates_per_second"}
 class MetricsLog:
     """Append-only metrics for one run.
 
-    The columns are fixed by the first row (base columns, the learner's metrics sorted, eval
-    columns). When a run is resumed, rows after the restored checkpoint are dropped first.
+    The columns are the base columns, the learner's metrics sorted, and the eval columns. A row
+    with metrics the file has no column for yet (SAC's losses appear only once learning starts)
+    adds the columns, rewriting the file atomically. When a run is resumed, rows after the
+    restored checkpoint are dropped first.
 
     :param path: the CSV file.
     :param tensorboard_dir: where to write TensorBoard events (``None``: none).
@@ -44,19 +46,17 @@ class MetricsLog:
             rows = list(csv.reader(handle))
         if not rows:
             return
-        header, body = rows[0], rows[1:]
-        kept = [row for row in body if int(row[0]) <= update]
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        with open(tmp, "w", newline="") as handle:
-            csv.writer(handle).writerows([header, *kept])
-        os.replace(tmp, self.path)
+        self.columns = rows[0]
+        self._rewrite([row for row in rows[1:] if int(row[0]) <= update])
 
     def write(self, row: dict[str, float]) -> None:
         """Append one row (missing columns are left empty) and mirror it to TensorBoard."""
         new_file = self.columns is None
+        learner = {k for k in row if k not in BASE_COLUMNS and k not in EVAL_COLUMNS}
         if new_file:
-            learner = sorted(k for k in row if k not in BASE_COLUMNS and k not in EVAL_COLUMNS)
-            self.columns = BASE_COLUMNS + learner + EVAL_COLUMNS
+            self.columns = BASE_COLUMNS + sorted(learner) + EVAL_COLUMNS
+        elif not learner <= set(self.columns):
+            self._add_columns(learner)
         with open(self.path, "a", newline="") as handle:
             writer = csv.writer(handle)
             if new_file:
@@ -72,6 +72,20 @@ class MetricsLog:
                 ):
                     self._tb.add_scalar(key, float(value), step)
             self._tb.flush()
+
+    def _add_columns(self, learner: set[str]) -> None:
+        old = self.columns
+        known = set(old) - set(BASE_COLUMNS) - set(EVAL_COLUMNS)
+        self.columns = BASE_COLUMNS + sorted(known | learner) + EVAL_COLUMNS
+        with open(self.path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        self._rewrite([[row.get(column, "") for column in self.columns] for row in rows])
+
+    def _rewrite(self, body: list[list[str]]) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        with open(tmp, "w", newline="") as handle:
+            csv.writer(handle).writerows([self.columns, *body])
+        os.replace(tmp, self.path)
 
     def close(self) -> None:
         """Close the TensorBoard writer."""

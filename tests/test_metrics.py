@@ -1,0 +1,26 @@
+"""metrics.csv keeps every metric, including those that first appear after the first row."""
+
+from jaxl.training.metrics import MetricsLog, read_metrics
+
+
+def _row(update: int, **metrics: float) -> dict:
+    base = {"update": update, "env_steps": 10 * update, "wall_time": 1.0}
+    return {**base, "steps_per_second": 1.0, "updates_per_second": 1.0, **metrics}
+
+
+def test_late_metrics_get_columns_and_resume_truncates(tmp_path):
+    path = tmp_path / "metrics.csv"
+    log = MetricsLog(path, None)
+    log.write(_row(1, buffer_size=10.0))  # SAC before learning starts: no losses yet
+    log.write(_row(2, buffer_size=20.0, q_loss=3.0, eval_return_mean=-5.0))
+    log.write(_row(3, buffer_size=30.0, q_loss=2.0))
+    rows = read_metrics(path)
+    assert [r["q_loss"] for r in rows] == ["", "3.0", "2.0"]
+    assert rows[1]["eval_return_mean"] == "-5.0" and rows[0]["buffer_size"] == "10.0"
+
+    resumed = MetricsLog(path, None)
+    resumed.truncate_after(2)
+    resumed.write(_row(3, buffer_size=31.0, q_loss=1.0, alpha=0.5))
+    rows = read_metrics(path)
+    assert [r["update"] for r in rows] == ["1", "2", "3"]
+    assert rows[2]["alpha"] == "0.5" and rows[1]["alpha"] == "" and rows[2]["buffer_size"] == "31.0"
