@@ -172,11 +172,11 @@ class BufferConfig(Section):
     """A dataset written by ``jaxl gather`` (``.npz``)."""
 
 
-class PPOConfig(Section):
-    """Proximal Policy Optimisation (Schulman et al., 2017), clipped objective with GAE."""
+class _RolloutConfig(Section):
+    """Keys shared by the on-policy learners that update on rollouts of ``num_envs`` x
+    ``num_steps`` transitions."""
 
     task: Literal["reinforcement"] = "reinforcement"
-    learner: Literal["ppo"]
     env_config: EnvConfig
     buffer_config: BufferConfig = Field(default_factory=BufferConfig)
     num_envs: PositiveInt = 8
@@ -184,17 +184,37 @@ class PPOConfig(Section):
     num_steps: PositiveInt = 128
     """Steps per environment per rollout."""
     gamma: UnitInterval = 0.99
+    vf_coef: NonNegativeFloat = 0.5
+    ent_coef: NonNegativeFloat = 0.0
+    normalize_advantage: bool = True
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions per rollout: ``num_envs * num_steps``."""
+        return self.num_envs * self.num_steps
+
+    @model_validator(mode="after")
+    def _online(self) -> _RolloutConfig:
+        if self.buffer_config.load_path is not None:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"buffer_config.load_path: {self.learner} is online and loads no dataset",
+            )
+        return self
+
+
+class PPOConfig(_RolloutConfig):
+    """Proximal Policy Optimisation (Schulman et al., 2017), clipped objective with GAE."""
+
+    learner: Literal["ppo"]
     gae_lambda: UnitInterval = 0.95
     clip_eps: PositiveFloat = 0.2
     """Policy ratio clipping."""
     clip_value: PositiveFloat | None = None
     """Clip value updates to this distance from the old values (``null``: plain MSE)."""
-    vf_coef: NonNegativeFloat = 0.5
-    ent_coef: NonNegativeFloat = 0.0
     num_epochs: PositiveInt = 10
     """Passes over each rollout."""
     minibatch_size: PositiveInt = 64
-    normalize_advantage: bool = True
     normalize_obs: bool = False
     """Keep running mean/std of observations in the learner state and normalise with them."""
     obs_clip: PositiveFloat = 10.0
@@ -202,11 +222,6 @@ class PPOConfig(Section):
     normalize_reward: bool = False
     """Divide rewards by the running std of the discounted return (as SB3's ``VecNormalize`` and
     CleanRL's MuJoCo PPO do); the statistics live in the learner state."""
-
-    @property
-    def rollout_size(self) -> int:
-        """Transitions per rollout: ``num_envs * num_steps``."""
-        return self.num_envs * self.num_steps
 
     @model_validator(mode="after")
     def _consistent(self) -> PPOConfig:
@@ -223,60 +238,32 @@ class PPOConfig(Section):
                 f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for ppo, "
                 f"got {self.buffer_config.buffer_size}",
             )
-        if self.buffer_config.load_path is not None:
-            raise PydanticCustomError(
-                "jaxl_value", "buffer_config.load_path: ppo is online and loads no dataset"
-            )
         return self
 
 
-class REINFORCEConfig(Section):
+class REINFORCEConfig(_RolloutConfig):
     """REINFORCE (Williams, 1992): Monte Carlo reward-to-go policy gradient, optionally with a
     learned state-value baseline (``model_config.value``)."""
 
-    task: Literal["reinforcement"] = "reinforcement"
     learner: Literal["reinforce"]
-    env_config: EnvConfig
-    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
     num_envs: PositiveInt = 4
     num_steps: PositiveInt = 1000
     """Steps per environment per update. Only steps whose episode ends inside the rollout have a
     complete return; the others get zero weight, so make this longer than typical episodes."""
-    gamma: UnitInterval = 0.99
     baseline: bool = True
     """Subtract a learned ``V(s)`` from the return (needs ``model_config.value``)."""
-    vf_coef: NonNegativeFloat = 0.5
-    ent_coef: NonNegativeFloat = 0.0
-    normalize_advantage: bool = True
-
-    @property
-    def rollout_size(self) -> int:
-        """Transitions per rollout: ``num_envs * num_steps``."""
-        return self.num_envs * self.num_steps
 
 
-class A2CConfig(Section):
+class A2CConfig(_RolloutConfig):
     """Advantage actor-critic, the synchronous A3C of Mnih et al. (2016): n-step returns with GAE
     over short rollouts of vectorised envs, one gradient step per rollout."""
 
-    task: Literal["reinforcement"] = "reinforcement"
     learner: Literal["a2c"]
-    env_config: EnvConfig
-    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
-    num_envs: PositiveInt = 8
     num_steps: PositiveInt = 5
     """Steps per environment per update (the n of the n-step return)."""
-    gamma: UnitInterval = 0.99
     gae_lambda: UnitInterval = 1.0
     """1.0: plain n-step returns."""
-    vf_coef: NonNegativeFloat = 0.5
-    ent_coef: NonNegativeFloat = 0.0
     normalize_advantage: bool = False
-
-    @property
-    def rollout_size(self) -> int:
-        """Transitions per rollout: ``num_envs * num_steps``."""
-        return self.num_envs * self.num_steps
 
 
 class SACConfig(Section):

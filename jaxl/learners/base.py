@@ -140,6 +140,19 @@ class OnlineLearner(Learner):
         self.collector = VectorCollector(config.learner_config.env_config, num_envs, seed)
 
     @property
+    @abc.abstractmethod
+    def env_steps_per_update(self) -> int:
+        """Environment steps (over all envs) per :meth:`update`."""
+
+    @property
+    def total_updates(self) -> int:
+        """``train_config.total_updates``, or as many updates as fit in ``total_env_steps``."""
+        train = self.config.train_config
+        if train.total_updates is not None:
+            return train.total_updates
+        return max(train.total_env_steps // self.env_steps_per_update, 1)
+
+    @property
     def eval_env_config(self) -> EnvConfig:
         return self.config.learner_config.env_config
 

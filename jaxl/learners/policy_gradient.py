@@ -158,11 +158,8 @@ class PolicyGradientLearner(OnlineLearner):
         self.init(jax.random.PRNGKey(seed))
 
     @property
-    def total_updates(self) -> int:
-        train = self.config.train_config
-        if train.total_updates is not None:
-            return train.total_updates
-        return max(train.total_env_steps // self.hp.rollout_size, 1)
+    def env_steps_per_update(self) -> int:
+        return self.hp.rollout_size
 
     def init(self, key: jax.Array) -> None:
         params_key, act_key = jax.random.split(key)

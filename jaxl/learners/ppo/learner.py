@@ -143,22 +143,19 @@ class PPOLearner(OnlineLearner):
         super().__init__(config, seed, hp.num_envs)
         self.hp = hp
         self.networks = make_networks(config.model, self.collector.action_space, with_value=True)
-        steps_per_update = hp.num_epochs * (hp.rollout_size // hp.minibatch_size)
+        gradient_steps_per_update = hp.num_epochs * (hp.rollout_size // hp.minibatch_size)
         self.optimizer, self.schedule = make_optimizer(
-            config.optimizer_config, self.total_updates * steps_per_update
+            config.optimizer_config, self.total_updates * gradient_steps_per_update
         )
-        self._steps_per_update = steps_per_update
+        self._gradient_steps_per_update = gradient_steps_per_update
         self._update = make_ppo_update(self.networks, self.optimizer, hp)
         self._act = make_act(self.networks, hp.obs_clip, deterministic=False)
         self._act_deterministic = make_act(self.networks, hp.obs_clip, deterministic=True)
         self.init(jax.random.PRNGKey(seed))
 
     @property
-    def total_updates(self) -> int:
-        train = self.config.train_config
-        if train.total_updates is not None:
-            return train.total_updates
-        return max(train.total_env_steps // self.hp.rollout_size, 1)
+    def env_steps_per_update(self) -> int:
+        return self.hp.rollout_size
 
     def init(self, key: jax.Array) -> None:
         params_key, act_key, update_key = jax.random.split(key, 3)
@@ -190,7 +187,7 @@ class PPOLearner(OnlineLearner):
             self.networks.action.discrete,
         )
         self.state = self.state.replace(act_key=act_key)
-        learning_rate = self.schedule(self.update_count * self._steps_per_update)
+        learning_rate = self.schedule(self.update_count * self._gradient_steps_per_update)
         self.state, metrics = self._update(self.state, rollout)
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         metrics["learning_rate"] = float(learning_rate)

@@ -172,16 +172,8 @@ class SACLearner(OnlineLearner):
         self.init(jax.random.PRNGKey(seed))
 
     @property
-    def steps_per_update(self) -> int:
-        """Env steps (over all envs) per :meth:`update`."""
+    def env_steps_per_update(self) -> int:
         return self.hp.steps_per_update * self.hp.num_envs
-
-    @property
-    def total_updates(self) -> int:
-        train = self.config.train_config
-        if train.total_updates is not None:
-            return train.total_updates
-        return max(train.total_env_steps // self.steps_per_update, 1)
 
     @property
     def total_gradient_steps(self) -> int:
