@@ -1,15 +1,23 @@
-"""One timed run of a baseline for ``benchmarks/ppo_cartpole_speed.py``.
+"""One timed run of a baseline for ``benchmarks/ppo_cartpole_speed.py`` and
+``benchmarks/sac_hopper_speed.py``.
 
 This worker runs in a separate interpreter so that each framework gets a fresh process and
 its own dependencies:
 
 * ``--algo sb3`` / ``--algo sbx`` run PPO from Stable-Baselines3 / SBX on CartPole-v1 with 8
-  environments and SB3's default PPO hyperparameters. They need the benchmark-only virtualenv
-  ``.venv-bench`` (see ``benchmarks/setup_bench_env.sh``). Model construction is not timed;
-  only ``model.learn(total_timesteps=N)`` is.
-* ``--algo raw-env`` steps an 8-environment ``gymnasium.vector.SyncVectorEnv`` of CartPole-v1
+  environments and SB3's default PPO hyperparameters.
+* ``--algo sac-sb3`` / ``--algo sac-sbx`` run SAC from Stable-Baselines3 / SBX on one
+  Hopper-v5 environment with the hyperparameters of :data:`SAC_HYPERPARAMETERS` and
+  ``--learning-starts`` random steps before the first gradient step.
+
+  All four need the benchmark-only virtualenv ``.venv-bench`` (see
+  ``benchmarks/setup_bench_env.sh``). Model construction is not timed; only
+  ``model.learn(total_timesteps=N)`` is.
+* ``--algo raw-env`` steps ``--n-envs`` environments ``--env`` (default: an 8-environment
+  ``gymnasium.vector.SyncVectorEnv`` of CartPole-v1; with ``--n-envs 1`` one bare environment)
   with pre-generated random actions, to measure the environment-stepping ceiling. It only
-  needs ``gymnasium`` and ``numpy``, so it also runs in the library's own virtualenv.
+  needs ``gymnasium`` and ``numpy`` (and ``mujoco`` for the MuJoCo tasks), so it also runs in
+  the library's own virtualenv.
 
 The worker prints exactly one JSON object on the last line of its standard output.
 
@@ -31,6 +39,7 @@ from typing import Any
 
 ENV_ID = "CartPole-v1"
 N_ENVS = 8
+SAC_ENV_ID = "Hopper-v5"
 
 #: SB3's default PPO hyperparameters, passed explicitly so the benchmark is self-describing.
 #: The policy network is left at each library's default (separate 64x64 tanh MLPs for the
@@ -47,6 +56,29 @@ PPO_HYPERPARAMETERS: dict[str, Any] = {
     "vf_coef": 0.5,
     "max_grad_norm": 0.5,
 }
+
+
+#: SAC hyperparameters of ``benchmarks/sac_hopper_speed.py`` (the same as JAXL's
+#: ``configs/rl/hopper-sac.json``, i.e. SB3's SAC defaults, except a 100k buffer), passed
+#: explicitly so the benchmark does not depend on either library's defaults. ``learning_starts``
+#: comes from the command line.
+SAC_HYPERPARAMETERS: dict[str, Any] = {
+    "learning_rate": 3e-4,
+    "buffer_size": 100_000,
+    "batch_size": 256,
+    "tau": 0.005,
+    "gamma": 0.99,
+    "train_freq": 1,
+    "gradient_steps": 1,
+    "ent_coef": "auto",
+    "target_entropy": "auto",
+}
+#: Separate 256x256 MLPs for the actor and each of the two critics (both libraries' default,
+#: set explicitly); the activation (ReLU) is set per library in :func:`make_sac_model`.
+SAC_NET_ARCH: dict[str, list[int]] = {"pi": [256, 256], "qf": [256, 256]}
+SAC_N_CRITICS = 2
+
+PACKAGES = ["stable-baselines3", "sbx-rl", "torch", "jax", "jaxlib", "flax", "gymnasium"]
 
 
 def package_versions(names: list[str]) -> dict[str, str | None]:
@@ -84,6 +116,48 @@ def make_baseline_model(algo: str, seed: int) -> Any:
     return SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
 
 
+def make_sac_model(algo: str, seed: int, learning_starts: int) -> Any:
+    """Build an SB3 or SBX SAC model on a one-env ``DummyVecEnv`` of Hopper-v5.
+
+    :param algo: ``"sac-sb3"`` or ``"sac-sbx"``.
+    :param seed: seed for the environment and the model.
+    :param learning_starts: random-action steps before the first gradient step.
+    :returns: the constructed (untrained) model.
+    """
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    vec_env = make_vec_env(SAC_ENV_ID, n_envs=1, seed=seed, vec_env_cls=DummyVecEnv)
+    kwargs = {**SAC_HYPERPARAMETERS, "learning_starts": learning_starts}
+    if algo == "sac-sb3":
+        import torch
+        from stable_baselines3 import SAC
+
+        policy_kwargs = {
+            "net_arch": SAC_NET_ARCH,
+            "activation_fn": torch.nn.ReLU,
+            "n_critics": SAC_N_CRITICS,
+        }
+        return SAC(
+            "MlpPolicy",
+            vec_env,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            policy_kwargs=policy_kwargs,
+            **kwargs,
+        )
+    import flax.linen as nn
+    from sbx import SAC as SbxSAC
+
+    policy_kwargs = {
+        "net_arch": SAC_NET_ARCH,
+        "activation_fn": nn.relu,
+        "n_critics": SAC_N_CRITICS,
+    }
+    return SbxSAC("MlpPolicy", vec_env, seed=seed, verbose=0, policy_kwargs=policy_kwargs, **kwargs)
+
+
 def describe_policy(model: Any) -> str:
     """Return a one-line description of the model's policy network.
 
@@ -93,24 +167,31 @@ def describe_policy(model: Any) -> str:
     policy = model.policy
     arch = getattr(policy, "net_arch", None)
     if arch is None:
+        names = ("pi", "vf", "qf")
         arch = {
-            "pi": getattr(policy, "net_arch_pi", None),
-            "vf": getattr(policy, "net_arch_vf", None),
+            name: getattr(policy, f"net_arch_{name}")
+            for name in names
+            if hasattr(policy, f"net_arch_{name}")
         }
     activation = getattr(policy, "activation_fn", None)
     activation_name = getattr(activation, "__name__", repr(activation))
     return f"{type(policy).__name__} net_arch={arch} activation={activation_name}"
 
 
-def run_baseline(algo: str, seed: int, total_steps: int) -> dict[str, Any]:
-    """Train SB3 or SBX PPO and time only ``model.learn``.
+def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -> dict[str, Any]:
+    """Train SB3 or SBX (PPO or SAC) and time only ``model.learn``.
 
-    :param algo: ``"sb3"`` or ``"sbx"``.
+    :param algo: ``"sb3"``, ``"sbx"``, ``"sac-sb3"`` or ``"sac-sbx"``.
     :param seed: seed for the environments and the model.
-    :param total_steps: environment steps to train for (over all 8 environments).
+    :param total_steps: environment steps to train for (over all environments).
+    :param learning_starts: SAC's random-action steps before learning (ignored for PPO).
     :returns: the timing result and the versions of the packages involved.
     """
-    model = make_baseline_model(algo, seed)
+    sac = algo.startswith("sac-")
+    if sac:
+        model = make_sac_model(algo, seed, learning_starts)
+    else:
+        model = make_baseline_model(algo, seed)
     start = time.perf_counter()
     model.learn(total_timesteps=total_steps)
     seconds = time.perf_counter() - start
@@ -122,11 +203,12 @@ def run_baseline(algo: str, seed: int, total_steps: int) -> dict[str, Any]:
         "seconds": seconds,
         "steps_per_second": env_steps / seconds,
         "policy": describe_policy(model),
-        "versions": package_versions(
-            ["stable-baselines3", "sbx-rl", "torch", "jax", "jaxlib", "flax", "gymnasium"]
-        ),
+        "versions": package_versions(PACKAGES + (["mujoco"] if sac else [])),
     }
-    if algo == "sb3":
+    if sac:
+        result["learning_starts"] = learning_starts
+        result["gradient_steps"] = int(model._n_updates)
+    if algo.endswith("sb3"):
         import torch
 
         result["torch_num_threads"] = torch.get_num_threads()
@@ -138,39 +220,75 @@ def run_baseline(algo: str, seed: int, total_steps: int) -> dict[str, Any]:
     return result
 
 
-def run_raw_env(seed: int, total_steps: int) -> dict[str, Any]:
-    """Time an 8-env ``SyncVectorEnv`` of CartPole-v1 stepped with random actions.
+def random_actions(space: Any, shape: tuple[int, ...], seed: int) -> Any:
+    """Draw uniformly random actions of a ``Discrete`` or bounded ``Box`` space.
 
-    The actions are generated before the clock starts, so only ``envs.step`` is timed (the
-    initial ``reset`` is not).
+    :param space: the action space of one environment.
+    :param shape: leading shape of the result, e.g. ``(iterations, n_envs)``.
+    :param seed: seed of the generator.
+    :returns: an array of ``shape`` followed by the space's own shape.
+    """
+    import numpy as np
+    from gymnasium import spaces
 
+    rng = np.random.default_rng(seed)
+    if isinstance(space, spaces.Discrete):
+        return space.start + rng.integers(0, int(space.n), size=shape, dtype=np.int64)
+    low, high = space.low, space.high
+    return rng.uniform(low, high, size=(*shape, *space.shape)).astype(space.dtype)
+
+
+def run_raw_env(env_id: str, n_envs: int, seed: int, total_steps: int) -> dict[str, Any]:
+    """Time environments stepped with random actions.
+
+    ``n_envs > 1`` steps a ``SyncVectorEnv`` (which resets finished episodes itself);
+    ``n_envs == 1`` steps one bare environment and resets it when an episode ends, which is
+    timed too since every agent has to do it. The actions are generated before the clock
+    starts, and the initial ``reset`` is not timed.
+
+    :param env_id: the Gymnasium environment id.
+    :param n_envs: number of environments.
     :param seed: seed for the environments and the random actions.
-    :param total_steps: environment steps to take (over all 8 environments).
+    :param total_steps: environment steps to take (over all environments).
     :returns: the timing result and the versions of the packages involved.
     """
     import gymnasium as gym
-    import numpy as np
 
-    envs = gym.vector.SyncVectorEnv([lambda: gym.make(ENV_ID) for _ in range(N_ENVS)])
-    n_iterations = -(-total_steps // N_ENVS)
-    rng = np.random.default_rng(seed)
-    n_actions = int(envs.single_action_space.n)
-    actions = rng.integers(0, n_actions, size=(n_iterations, N_ENVS), dtype=np.int64)
-    envs.reset(seed=seed)
-    start = time.perf_counter()
-    for batch in actions:
-        envs.step(batch)
-    seconds = time.perf_counter() - start
-    envs.close()
-    env_steps = n_iterations * N_ENVS
+    n_iterations = -(-total_steps // n_envs)
+    if n_envs == 1:
+        env = gym.make(env_id)
+        actions = random_actions(env.action_space, (n_iterations,), seed)
+        env.reset(seed=seed)
+        start = time.perf_counter()
+        for action in actions:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+        seconds = time.perf_counter() - start
+        env.close()
+        kind = "bare env"
+    else:
+        envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(n_envs)])
+        actions = random_actions(envs.single_action_space, (n_iterations, n_envs), seed)
+        envs.reset(seed=seed)
+        start = time.perf_counter()
+        for batch in actions:
+            envs.step(batch)
+        seconds = time.perf_counter() - start
+        envs.close()
+        kind = f"{n_envs}-env SyncVectorEnv"
+    env_steps = n_iterations * n_envs
     return {
         "algo": "raw-env",
+        "env": env_id,
+        "n_envs": n_envs,
+        "kind": kind,
         "seed": seed,
         "env_steps": env_steps,
         "seconds": seconds,
         "steps_per_second": env_steps / seconds,
         "python": sys.executable,
-        "versions": package_versions(["gymnasium", "numpy"]),
+        "versions": package_versions(["gymnasium", "numpy", "mujoco"]),
     }
 
 
@@ -181,9 +299,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     :returns: the parsed arguments.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algo", choices=["sb3", "sbx", "raw-env"], required=True)
+    parser.add_argument(
+        "--algo", choices=["sb3", "sbx", "sac-sb3", "sac-sbx", "raw-env"], required=True
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--total-steps", type=int, default=N_ENVS * 2048 * 6)
+    parser.add_argument(
+        "--learning-starts", type=int, default=1000, help="SAC: random steps before learning"
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        help="SB3: torch.set_num_threads(N) before building the model (0: torch's default)",
+    )
+    parser.add_argument("--env", default=ENV_ID, help=f"raw-env: env id (default {ENV_ID})")
+    parser.add_argument(
+        "--n-envs", type=int, default=N_ENVS, help=f"raw-env: env count (default {N_ENVS})"
+    )
     return parser.parse_args(argv)
 
 
@@ -193,10 +326,14 @@ def main(argv: list[str] | None = None) -> None:
     :param argv: arguments without the program name; ``None`` means ``sys.argv[1:]``.
     """
     args = parse_args(argv)
+    if args.torch_threads > 0 and args.algo.endswith("sb3"):
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     if args.algo == "raw-env":
-        result = run_raw_env(args.seed, args.total_steps)
+        result = run_raw_env(args.env, args.n_envs, args.seed, args.total_steps)
     else:
-        result = run_baseline(args.algo, args.seed, args.total_steps)
+        result = run_baseline(args.algo, args.seed, args.total_steps, args.learning_starts)
     result["platform"] = platform.platform()
     print(json.dumps(result), flush=True)
 

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Speed of SAC on Hopper-v5: JAXL against SBX and Stable-Baselines3.
+
+All three frameworks train SAC on one Hopper-v5 environment with the hyperparameters of JAXL's
+``configs/rl/hopper-sac.json``, which are SB3's SAC defaults: separate 256x256 ReLU MLPs for
+the actor and each of two critics, Adam with learning rate ``3e-4``, batch 256, ``tau=0.005``,
+``gamma=0.99``, automatic entropy temperature (initial value 1, target ``-dim(A)``), one
+gradient step per environment step. The replay buffer holds 100k transitions, and the first
+``--learning-starts`` steps (default 1000) take uniformly random actions without training, so a
+run of ``--total-steps`` N (default 6000) makes ``N - L`` gradient steps in every framework.
+The script reports environment steps per second (median over ``--repeats`` runs) and the
+ratios JAXL/SBX and JAXL/SB3. It also measures the rate of one bare Hopper-v5 environment
+stepped with random actions, the ceiling that no agent stepping it can beat.
+
+How each framework is run and timed:
+
+* JAXL: ``.venv/bin/jaxl train benchmarks/configs/hopper-sac-speed.json --seed S --out DIR
+  --set train_config.total_env_steps=N --set learner_config.learning_starts=L`` in the
+  library's virtualenv. Steps/s is ``env_steps / wall_time`` of the last row of the run's
+  ``metrics.csv``; the training loop takes ``wall_time`` before the final evaluation and
+  checkpoint. JAXL takes ``steps_per_update`` (1000) env steps per logged update, so when N is
+  not a multiple of 1000 the script also sets ``learner_config.steps_per_update`` to the
+  largest divisor of N below 1000, so that JAXL too takes exactly N steps.
+* SB3 and SBX: ``benchmarks/_baselines_worker.py --algo sac-sb3`` / ``--algo sac-sbx`` in the
+  benchmark-only virtualenv ``.venv-bench`` (created by ``benchmarks/setup_bench_env.sh``).
+  Model construction is not timed; ``model.learn(total_timesteps=N)`` is, with
+  ``time.perf_counter``. SB3 uses torch's default number of threads unless
+  ``--torch-threads`` says otherwise; on a machine where other processes compete for the
+  cores, torch's default can make SB3 many times slower than with one thread.
+* Raw environment: ``benchmarks/_baselines_worker.py --algo raw-env --env Hopper-v5
+  --n-envs 1`` in the library's virtualenv when it exists, otherwise in ``.venv-bench``
+  (``--env-venv`` picks).
+
+Runs of the three frameworks are interleaved (repeat 1 of each, then repeat 2 of each, ...)
+so that a slow phase of the machine does not penalise one framework only. Each run is a fresh
+process, so just-in-time compilation is part of every run for JAXL and SBX; with short runs
+it is a visible part of their time.
+
+The machinery shared with ``ppo_cartpole_speed.py`` lives in ``benchmarks/_speed_common.py``.
+This script only needs the Python standard library. Example::
+
+    python3 benchmarks/sac_hopper_speed.py --repeats 3 --json-out benchmarks/results/sac.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _speed_common import (  # noqa: E402
+    BENCH_DIR,
+    BENCH_VENV,
+    REPO_ROOT,
+    FrameworkResult,
+    RunError,
+    add_common_arguments,
+    environment_versions,
+    format_table,
+    format_versions,
+    jaxl_command,
+    machine_info,
+    measure,
+    pick_env_venv,
+    requested_names,
+    results_report,
+    run_jaxl,
+    run_worker,
+    venv_python,
+    write_json,
+)
+
+JAXL_CONFIG = BENCH_DIR / "configs" / "hopper-sac-speed.json"
+ENV_ID = "Hopper-v5"
+DEFAULT_TOTAL_STEPS = 6000
+DEFAULT_LEARNING_STARTS = 1000
+#: ``learner_config.steps_per_update`` of :data:`JAXL_CONFIG`.
+JAXL_STEPS_PER_UPDATE = 1000
+
+
+def jaxl_steps_per_update(total_steps: int) -> int:
+    """Return the env steps per JAXL update that make a run exactly ``total_steps`` long.
+
+    :param total_steps: environment steps for the run.
+    :returns: the largest divisor of ``total_steps`` that is at most
+        :data:`JAXL_STEPS_PER_UPDATE` (the config's value when it divides ``total_steps``).
+    """
+    limit = min(total_steps, JAXL_STEPS_PER_UPDATE)
+    return max(d for d in range(1, limit + 1) if total_steps % d == 0)
+
+
+def jaxl_overrides(args: argparse.Namespace) -> list[str]:
+    """Return the config overrides of the JAXL runs (besides the step budget).
+
+    :param args: the parsed command line.
+    :returns: ``KEY=VALUE`` strings for ``jaxl train --set``.
+    """
+    overrides = [f"learner_config.learning_starts={args.learning_starts}"]
+    steps_per_update = jaxl_steps_per_update(args.total_steps)
+    if steps_per_update != JAXL_STEPS_PER_UPDATE:
+        overrides.append(f"learner_config.steps_per_update={steps_per_update}")
+    return overrides
+
+
+def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> dict[str, Any]:
+    """Run one timed job of a framework or of the raw environment.
+
+    :param name: ``"raw-env"``, ``"jaxl"``, ``"sbx"`` or ``"sb3"``.
+    :param seed: the run's seed.
+    :param args: the parsed command line.
+    :param env_venv: the virtualenv that runs the raw-environment measurement.
+    :returns: the run's result.
+    :raises RunError: when the run fails or JAXL took another number of steps than asked.
+    """
+    if name == "jaxl":
+        run = run_jaxl(JAXL_CONFIG, seed, args.total_steps, args.timeout, jaxl_overrides(args))
+        if run["env_steps"] != args.total_steps:
+            raise RunError(f"JAXL took {run['env_steps']} env steps, not {args.total_steps}")
+        return run
+    if name == "raw-env":
+        extra = ["--env", ENV_ID, "--n-envs", "1"]
+        return run_worker(venv_python(env_venv), name, seed, args.total_steps, args.timeout, extra)
+    extra = ["--learning-starts", str(args.learning_starts)]
+    if name == "sb3" and args.torch_threads > 0:
+        extra += ["--torch-threads", str(args.torch_threads)]
+    python = venv_python(BENCH_VENV)
+    return run_worker(python, f"sac-{name}", seed, args.total_steps, args.timeout, extra)
+
+
+def title(args: argparse.Namespace) -> str:
+    """Say what was measured, for the first line of the table.
+
+    :param args: the parsed command line.
+    :returns: the line.
+    """
+    return (
+        f"SAC on {ENV_ID}, 1 env, SB3 default SAC hyperparameters (buffer 100k), "
+        f"{args.total_steps:,} env steps per run ({args.learning_starts:,} random, then "
+        f"{args.total_steps - args.learning_starts:,} gradient steps), "
+        f"median of {args.repeats} run(s)"
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line.
+
+    :param argv: arguments without the program name; ``None`` means ``sys.argv[1:]``.
+    :returns: the parsed arguments.
+    :raises SystemExit: when the step counts are inconsistent.
+    """
+    parser = argparse.ArgumentParser(
+        description="SAC Hopper-v5 speed: JAXL vs SBX vs Stable-Baselines3."
+    )
+    add_common_arguments(
+        parser, DEFAULT_TOTAL_STEPS, f"env steps per run (default {DEFAULT_TOTAL_STEPS})"
+    )
+    parser.add_argument(
+        "--learning-starts",
+        type=int,
+        default=DEFAULT_LEARNING_STARTS,
+        help=f"random-action steps before the first gradient step, in every framework "
+        f"(default {DEFAULT_LEARNING_STARTS})",
+    )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=0,
+        help="SB3's torch intra-op threads (default 0: torch's default, one per core). Under "
+        "CPU contention torch's default threads can slow SB3 down many times over",
+    )
+    args = parser.parse_args(argv)
+    if not 0 <= args.learning_starts < args.total_steps:
+        parser.error("need 0 <= --learning-starts < --total-steps (or nothing is trained)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the table and optionally write the JSON report.
+
+    :param argv: arguments without the program name; ``None`` means ``sys.argv[1:]``.
+    :returns: the exit code: 0 when every requested measurement has at least one run.
+    """
+    args = parse_args(argv)
+    machine = machine_info()
+    print(
+        f"[machine] {machine['cpu_count']} CPUs ({machine['cpu_model']}), load average "
+        f"{machine['load_average_1_5_15min']} (1, 5, 15 min)",
+        flush=True,
+    )
+    if jaxl_steps_per_update(args.total_steps) != JAXL_STEPS_PER_UPDATE:
+        print(f"[jaxl] --set {' --set '.join(jaxl_overrides(args)[1:])}", flush=True)
+    names = requested_names(args)
+    env_venv = pick_env_venv(args.env_venv)
+    results: dict[str, FrameworkResult] = measure(
+        names, lambda name, seed: run_one(name, seed, args, env_venv), args
+    )
+    if "raw-env" in results:
+        results["raw-env"].info["measured_in"] = (
+            f"one bare {ENV_ID} env, random actions, resets timed, in "
+            f"{env_venv.relative_to(REPO_ROOT)}"
+        )
+    environments = environment_versions(extra=["mujoco"])
+    print()
+    print(format_table(results, title(args)))
+    sb3_runs = results["sb3"].runs if "sb3" in results else []
+    threads = sorted({run.get("torch_num_threads") for run in sb3_runs}, key=str)
+    if threads:
+        print(f"(SB3: torch intra-op threads {'/'.join(map(str, threads))})")
+    print()
+    print(format_versions(environments))
+    if args.json_out is not None:
+        command = jaxl_command(
+            JAXL_CONFIG, args.seed, args.total_steps, Path("<DIR>"), jaxl_overrides(args)
+        )
+        report = {
+            "benchmark": "sac_hopper_speed",
+            "env": ENV_ID,
+            "total_steps": args.total_steps,
+            "learning_starts": args.learning_starts,
+            "gradient_steps": args.total_steps - args.learning_starts,
+            "repeats": args.repeats,
+            "n_envs": 1,
+            "torch_threads_option": args.torch_threads,
+            "jaxl_command": " ".join(command),
+            "machine": machine,
+            "load_average_at_end_1_5_15min": machine_info()["load_average_1_5_15min"],
+            "environments": environments,
+            **results_report(results),
+        }
+        write_json(args.json_out, report)
+    return 0 if all(result.runs for result in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
