@@ -184,3 +184,22 @@ def test_device_buffer_wraps_around_and_samples_only_stored_items(tmp_path):
     assert as_dataset.metadata["note"] == "wrapped"
     reloaded = DeviceReplayBuffer.load(path, batch_size=4)
     np.testing.assert_array_equal(reloaded.contents().action, contents.action)
+
+
+def test_reinforce_and_a2c_run_on_continuous_actions(tmp_path):
+    """The same learners serve Box actions through a Gaussian head (no per-action-space copy)."""
+    from conftest import load_example, write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    for name in ("rl/cartpole-reinforce.json", "rl/cartpole-a2c.json"):
+        data = load_example(name)
+        data["learner_config"].update(env_config={"env_id": "Pendulum-v1"}, num_steps=200)
+        learner = make_learner(load_config(write_config(tmp_path / "c.json", data)), seed=0)
+        assert learner.networks.head.kind == "gaussian"
+        metrics = [learner.update() for _ in range(3)]
+        assert all(np.isfinite(m["policy_loss"]) and np.isfinite(m["value_loss"]) for m in metrics)
+        assert learner.env_steps == 3 * learner.env_steps_per_update
+        action = learner.act_fn()(np.zeros((2, 3), np.float32))
+        assert action.shape == (2, 1) and np.all(np.abs(action) <= 2.0)
