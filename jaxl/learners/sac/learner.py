@@ -3,7 +3,8 @@
 Reading order: :class:`SACState` (everything that changes except the replay buffer),
 :func:`make_sac_step` (one jitted call per env step: store the previous transition, run
 ``gradient_steps`` gradient steps in one ``lax.scan``, pick the next action), :class:`SACLearner`
-(the host loop that steps the environments).
+(the host loop that steps the environments and appends each step's transitions to the replay
+buffer with the buffer's own donated jitted ``add``).
 """
 
 from __future__ import annotations
@@ -50,19 +51,18 @@ def make_sac_step(
 ):
     """Build the jitted per-env-step call.
 
-    ``step(state, buffer_state, pending, obs, learn=..., explore=...)`` appends ``pending`` (the
-    transitions of the previous env step, or ``None``) to the buffer, runs ``hp.gradient_steps``
-    gradient steps if ``learn``, and returns actions for ``obs``: uniform on the squashed action
-    box if ``explore``, otherwise sampled from the policy. It returns
-    ``(state, buffer_state, policy_action, env_action, metrics)``; ``state`` and
-    ``buffer_state`` are donated, so the buffer is updated in place.
+    ``step(state, buffer_state, obs, learn=..., explore=...)`` runs ``hp.gradient_steps``
+    gradient steps on batches sampled from the buffer if ``learn``, and returns actions for
+    ``obs``: uniform on the squashed action box if ``explore``, otherwise sampled from the policy.
+    It returns ``(state, policy_action, env_action, metrics)``. ``state`` is donated; the buffer
+    is only read. (Appending inside the same call would make XLA copy the whole replay memory
+    on every call, because the sampling loop reads the buffer that the call also returns.)
     """
     critic_grad = jax.grad(partial(critic_loss, networks=networks, gamma=hp.gamma), has_aux=True)
     actor_grad = jax.grad(partial(actor_loss, networks=networks), has_aux=True)
     temperature_grad = jax.grad(partial(temperature_loss, target_entropy=target_entropy))
 
-    def gradient_step(carry, key: jax.Array):
-        state, buffer_state = carry
+    def gradient_step(state: SACState, key: jax.Array, buffer_state):
         sample_key, critic_key, actor_key = jax.random.split(key, 3)
         batch = replay.sample_fn(buffer_state, sample_key)
         params = state.params
@@ -94,17 +94,15 @@ def make_sac_step(
             alpha_opt=alpha_opt,
             gradient_steps=state.gradient_steps + 1,
         )
-        return (state, buffer_state), metrics
+        return state, metrics
 
-    def step(state: SACState, buffer_state, pending, obs, *, learn: bool, explore: bool):
-        if pending is not None:
-            buffer_state = replay.add_fn(buffer_state, pending)
+    def step(state: SACState, buffer_state, obs, *, learn: bool, explore: bool):
         key, train_key, act_key = jax.random.split(state.key, 3)
         metrics = {}
         if learn:
             keys = jax.random.split(train_key, hp.gradient_steps)
-            (state, buffer_state), metrics = jax.lax.scan(
-                gradient_step, (state, buffer_state), keys
+            state, metrics = jax.lax.scan(
+                partial(gradient_step, buffer_state=buffer_state), state, keys
             )
             metrics = jax.tree.map(jnp.mean, metrics)
         obs = jnp.asarray(obs, jnp.float32)
@@ -114,16 +112,17 @@ def make_sac_step(
         else:
             action = networks.distribution(state.params, obs).sample(seed=act_key)
         env_action = networks.action.to_env(action, networks.head.kind)
-        return state.replace(key=key), buffer_state, action, env_action, metrics
+        return state.replace(key=key), action, env_action, metrics
 
-    return jax.jit(step, static_argnames=("learn", "explore"), donate_argnums=(0, 1))
+    return jax.jit(step, static_argnames=("learn", "explore"), donate_argnums=0)
 
 
 class SACLearner(OnlineLearner):
     """SAC on a vectorised Gymnasium environment with continuous actions.
 
     One :meth:`update` takes ``steps_per_update`` vectorised env steps, each one jitted call
-    (see :func:`make_sac_step`). Only each step's new transitions cross from host to device. The
+    (see :func:`make_sac_step`) plus the buffer's append. Only each step's new transitions cross
+    from host to device. The
     replay buffer's state is part of the checkpoint, so a resumed run continues with the same
     buffer contents.
     """
@@ -206,21 +205,20 @@ class SACLearner(OnlineLearner):
     def update(self) -> dict[str, float]:
         """Take ``steps_per_update`` vectorised env steps, training after each as configured."""
         hp = self.hp
-        state, buffer_state = self.state, self.replay.state
+        state = self.state
         env_steps = int(state.env_steps)
         vector_step = env_steps // hp.num_envs
-        pending, metrics = None, {}
+        metrics = {}
         for _ in range(hp.steps_per_update):
             warm = env_steps >= hp.learning_starts
             learn = warm and vector_step % hp.train_freq == 0
-            state, buffer_state, action, env_action, step_metrics = self._step(
-                state, buffer_state, pending, self.collector.obs, learn=learn, explore=not warm
+            state, action, env_action, step_metrics = self._step(
+                state, self.replay.state, self.collector.obs, learn=learn, explore=not warm
             )
             metrics = step_metrics or metrics
-            pending = self.collector.step(np.asarray(env_action))._replace(action=action)
+            self.replay.add(self.collector.step(np.asarray(env_action))._replace(action=action))
             env_steps += hp.num_envs
             vector_step += 1
-        self.replay.state = self.replay.add_fn(buffer_state, pending)
         self.state = state.replace(
             update_count=state.update_count + 1, env_steps=jnp.asarray(env_steps, jnp.int32)
         )
