@@ -246,7 +246,8 @@ def fill_replay(learner: SACLearner, count: int, seed: int) -> None:
 
 
 class StepRunner:
-    """Calls the learner's jitted step repeatedly, threading the donated state through."""
+    """Calls the learner's jitted step repeatedly, threading the donated state through (the
+    replay buffer is only read by the step)."""
 
     def __init__(self, learner: SACLearner) -> None:
         self.step = learner._step
@@ -256,13 +257,13 @@ class StepRunner:
     def lower(self, learn: bool) -> Any:
         """Lower and compile the step (``explore=False``) for the current arguments."""
         return self.step.lower(
-            self.state, self.buffer_state, None, self.obs, learn=learn, explore=False
+            self.state, self.buffer_state, self.obs, learn=learn, explore=False
         ).compile()
 
     def call(self, learn: bool) -> jax.Array:
         """One call; returns the env action (not waited for)."""
-        self.state, self.buffer_state, _, env_action, _ = self.step(
-            self.state, self.buffer_state, None, self.obs, learn=learn, explore=False
+        self.state, _, env_action, _ = self.step(
+            self.state, self.buffer_state, self.obs, learn=learn, explore=False
         )
         return env_action
 
