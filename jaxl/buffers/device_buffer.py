@@ -143,17 +143,17 @@ class DeviceReplayBuffer:
         :raises BufferFileError: the file is missing, corrupt or of an unknown type.
         """
         source = load_buffer(path, capacity=capacity)
-        obs_spec, action_spec = source._specs["obs"], source._specs["action"]
+        contents = source.contents()
         buffer = cls(
             source.capacity,
-            obs_spec[0],
-            action_spec[0],
+            contents.obs.shape[1:],
+            contents.action.shape[1:],
             batch_size,
-            obs_spec[1],
-            action_spec[1],
+            contents.obs.dtype,
+            contents.action.dtype,
             seed,
         )
         if len(source):
-            buffer.add(source.contents())
+            buffer.add(contents)
         buffer.metadata = dict(source.metadata)
         return buffer

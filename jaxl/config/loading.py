@@ -82,7 +82,7 @@ def _format_error(error: dict[str, Any]) -> str:
     loc = [
         str(p)
         for p in error["loc"]
-        if str(p) not in _UNION_TAGS and not str(p).startswith("function-")
+        if str(p) not in _UNION_TAGS and not str(p).startswith(("function-", "literal["))
     ]
     # Drop the tagged-union member name (e.g. "ppo") from paths like learner_config.ppo.gamma.
     path = ".".join(loc)

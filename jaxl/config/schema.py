@@ -266,6 +266,10 @@ class A2CConfig(_RolloutConfig):
     normalize_advantage: bool = False
 
 
+REPLAY_CAPACITY = 1_000_000
+"""SAC's replay capacity when ``buffer_config.buffer_size`` is not given (SB3's default)."""
+
+
 class SACConfig(Section):
     """Soft Actor-Critic (Haarnoja et al., 2018) with twin Q networks, Polyak-averaged targets and
     automatic entropy temperature; continuous actions."""
@@ -273,8 +277,9 @@ class SACConfig(Section):
     task: Literal["reinforcement"] = "reinforcement"
     learner: Literal["sac"]
     env_config: EnvConfig
-    buffer_config: BufferConfig = Field(default_factory=lambda: BufferConfig(buffer_size=1_000_000))
-    """The replay buffer; ``buffer_size`` is its capacity in transitions (default 1,000,000)."""
+    buffer_config: BufferConfig = Field(default_factory=BufferConfig)
+    """The replay buffer; ``buffer_size`` is its capacity in transitions (``null``:
+    :data:`REPLAY_CAPACITY`)."""
     num_envs: PositiveInt = 1
     batch_size: PositiveInt = 256
     learning_starts: NonNegativeInt = 10_000

@@ -145,12 +145,18 @@ class PolicyGradientLearner(OnlineLearner):
     #: How a rollout becomes advantages, value targets and sample weights.
     estimator: Estimator
 
+    @staticmethod
+    def uses_value(hp: PGConfig) -> bool:
+        """Whether the learner has a value network (the config validator requires one then)."""
+        return True
+
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
         hp: PGConfig = config.learner_config
         super().__init__(config, seed, hp.num_envs)
         self.hp = hp
-        with_value = config.model.value is not None and getattr(hp, "baseline", True)
-        self.networks = make_networks(config.model, self.collector.action_space, with_value)
+        self.networks = make_networks(
+            config.model, self.collector.action_space, with_value=self.uses_value(hp)
+        )
         self.optimizer, self.schedule = make_optimizer(config.optimizer_config, self.total_updates)
         self._update = make_pg_update(self.networks, self.optimizer, hp, type(self).estimator)
         self._act = make_act(self.networks, None, deterministic=False)

@@ -43,3 +43,8 @@ class REINFORCELearner(PolicyGradientLearner):
     """REINFORCE on vectorised envs: one gradient step per rollout of complete-return steps."""
 
     estimator = staticmethod(reward_to_go)
+
+    @staticmethod
+    def uses_value(hp: REINFORCEConfig) -> bool:
+        """A value network only as the optional baseline."""
+        return hp.baseline

@@ -18,7 +18,7 @@ import optax
 from flax import struct
 
 from jaxl.buffers import DeviceReplayBuffer
-from jaxl.config.schema import ExperimentConfig, SACConfig
+from jaxl.config.schema import REPLAY_CAPACITY, ExperimentConfig, SACConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
 from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
@@ -147,7 +147,7 @@ class SACLearner(OnlineLearner):
             )
         obs_space = self.collector.observation_space
         self.replay = DeviceReplayBuffer(
-            hp.buffer_config.buffer_size or 1_000_000,
+            hp.buffer_config.buffer_size or REPLAY_CAPACITY,
             obs_space.shape,
             action_space.shape,
             hp.batch_size,
