@@ -1,4 +1,4 @@
-"""The ``jaxl`` command line: train, resume, eval, gather, plot and a built-in demo.
+"""The ``jaxl`` command line: train, resume, eval, gather, plot, envs and a built-in demo.
 
 JAX is imported only after ``--device`` has been applied.
 """
@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         help="act with the policy's mode (default: the config's deterministic_eval)",
     )
     evaluate.add_argument("--seed", type=int, default=None, help="evaluation seed")
+    evaluate.add_argument(
+        "--task-seed",
+        type=int,
+        default=None,
+        help="evaluate on this variant of a parameterized env (default: the run's own)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
     gather = add("gather", "Roll out a run's policy and write a transition dataset.")
@@ -72,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     gather.add_argument("--deterministic", action="store_true", help="act with the policy's mode")
     gather.add_argument("--env-seed", type=int, default=0, help="seed of the episodes' resets")
     gather.add_argument("--checkpoint", type=_checkpoint, default="latest")
+    gather.add_argument(
+        "--task-seed", type=int, default=None, help="gather on this variant of a parameterized env"
+    )
 
     demo = add(
         "demo", "PPO on CartPole, gather expert data, behaviour-clone it; print both returns."
@@ -90,7 +99,61 @@ def _parser() -> argparse.ArgumentParser:
         "--x", default="env_steps", help="x-axis column: env_steps, update or wall_time"
     )
     plot.add_argument("--title", default=None, help="figure title")
+
+    envs = add("envs", "The parameterized environments: list, show parameters, render variants.")
+    envs_commands = envs.add_subparsers(dest="envs_command", required=True)
+    envs_commands.add_parser("list", help="every parameterized env and its parameter names")
+    show = envs_commands.add_parser("show", help="one env's parameters and a variant's values")
+    show.add_argument("env_id", help="e.g. jaxl/Hopper-v5")
+    show.add_argument("--task-seed", type=int, default=None, help="draw this variant's values")
+    render = envs_commands.add_parser("render", help="one offscreen frame per variant, in a grid")
+    render.add_argument("env_id")
+    render.add_argument("--task-seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    render.add_argument("--out", default="variants.png", help="image path (default: variants.png)")
+    render.add_argument("--width", type=int, default=320)
+    render.add_argument("--height", type=int, default=240)
     return parser
+
+
+def _envs(args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from jaxl.envs import catalog
+
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    if args.envs_command == "list":
+        table = Table("env id", "kind", "base", "parameters")
+        for row in catalog.list_envs():
+            table.add_row(row["env_id"], row["kind"], row["base"], ", ".join(row["parameters"]))
+        console.print(table)
+    elif args.envs_command == "show":
+        rows = catalog.show_env(args.env_id, args.task_seed)
+        value_title = "default" if args.task_seed is None else f"task seed {args.task_seed}"
+        table = Table("parameter", "edits", "default", "range", "law", value_title)
+        table.title = args.env_id
+        for row in rows:
+            table.add_row(
+                row["name"],
+                row["target"],
+                _number(row["default"]),
+                f"[{_number(row['low'])}, {_number(row['high'])}]",
+                row["law"],
+                _number(row["value"]),
+            )
+        console.print(table)
+    else:
+        variants = catalog.render_variants(
+            args.env_id, args.task_seeds, args.out, args.width, args.height
+        )
+        for variant in variants:
+            values = ", ".join(f"{p['name']}={_number(p['value'])}" for p in variant["parameters"])
+            print(f"task seed {variant['task_seed']}: {values}")
+        print(args.out, flush=True)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -111,13 +174,19 @@ def _run(args: argparse.Namespace) -> int:
         if args.episodes <= 0:
             raise ValueError(f"--episodes: expected a positive integer, got {args.episodes}")
         result = session.evaluate_run(
-            args.run_dir, args.episodes, args.checkpoint, args.deterministic, args.seed
+            args.run_dir,
+            args.episodes,
+            args.checkpoint,
+            args.deterministic,
+            args.seed,
+            args.task_seed,
         )
         if args.json:
             print(json.dumps(result))
         else:
+            variant = "" if result["task_seed"] is None else f" task seed {result['task_seed']}"
             print(
-                f"{result['env_id']} checkpoint {result['checkpoint_step']} "
+                f"{result['env_id']}{variant} checkpoint {result['checkpoint_step']} "
                 f"({result['episodes']} episodes, "
                 f"{'deterministic' if result['deterministic'] else 'stochastic'}): "
                 f"mean {result['mean_return']:.2f} std {result['std_return']:.2f} "
@@ -133,11 +202,14 @@ def _run(args: argparse.Namespace) -> int:
             args.deterministic,
             args.env_seed,
             args.checkpoint,
+            args.task_seed,
         )
         print(
             f"wrote {summary['transitions']} transitions from {summary['episodes']} episodes "
             f"(mean return {summary['mean_return']:.2f}) to {summary['path']}"
         )
+    elif args.command == "envs":
+        _envs(args)
     elif args.command == "plot":
         from jaxl.plotting import plot_runs
 

@@ -101,17 +101,24 @@ def plot_runs(
     axes.grid(alpha=0.3)
     axes.legend(loc="best", fontsize="small")
     figure.tight_layout()
+    save_figure(figure, out)
+    return summaries
+
+
+def save_figure(figure, out: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write a matplotlib figure atomically (temp file + rename) and close it."""
+    import matplotlib.pyplot as plt
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     try:
-        figure.savefig(tmp, dpi=120)
+        figure.savefig(tmp, dpi=dpi)
         os.replace(tmp, out)
     finally:
         plt.close(figure)
         if tmp.exists():
             tmp.unlink()
-    return summaries
 
 
 def _label(config) -> str:

@@ -27,6 +27,7 @@ _UNION_TAGS = {
     "MLPConfig",
     "EnvConfig",
     "none",
+    "tuple[float, float]",
 }
 
 
@@ -175,10 +176,23 @@ def _check_external(config: ExperimentConfig) -> list[str]:
     env_config = learner.env_config
     if env_config is not None:
         from jaxl.envs import unknown_env_message
+        from jaxl.envs.make import parameterized_env_message
 
         message = unknown_env_message(env_config.env_id)
         if message:
             problems.append(f"learner_config.env_config.env_id: {message}")
+        message = parameterized_env_message(env_config)
+        if message:
+            problems.append(f"learner_config.env_config: {message}")
+        elif env_config.parameter_spec or env_config.parameter_overrides:
+            from jaxl.envs.parameterized import SpecError, load_env_spec
+
+            try:
+                load_env_spec(
+                    env_config.env_id, env_config.parameter_spec, env_config.parameter_overrides
+                )
+            except SpecError as error:
+                problems.append(f"learner_config.env_config: {error}")
     load_path = learner.buffer_config.load_path
     if load_path is not None and not Path(load_path).is_file():
         problems.append(f"learner_config.buffer_config.load_path: file not found: {load_path}")
@@ -186,10 +200,14 @@ def _check_external(config: ExperimentConfig) -> list[str]:
 
 
 def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make the dataset path absolute so that a run can be resumed from any directory."""
-    buffer = data.get("learner_config", {}).get("buffer_config")
-    if isinstance(buffer, dict) and isinstance(buffer.get("load_path"), str):
-        buffer["load_path"] = str((base / os.path.expanduser(buffer["load_path"])).resolve())
+    """Make the dataset and parameter-spec paths absolute so that a run can be resumed from any
+    directory."""
+    learner = data.get("learner_config", {})
+    learner = learner if isinstance(learner, dict) else {}
+    for section, key in (("buffer_config", "load_path"), ("env_config", "parameter_spec")):
+        node = learner.get(section)
+        if isinstance(node, dict) and isinstance(node.get(key), str):
+            node[key] = str((base / os.path.expanduser(node[key])).resolve())
     return data
 
 

@@ -151,15 +151,67 @@ class OptimizerConfig(Section):
     """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
 
 
+def _range_pair(value: Any) -> Any:
+    if value is None:
+        return None
+    ok = isinstance(value, (list, tuple)) and len(value) == 2
+    if not ok or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise PydanticCustomError(
+            "jaxl_range", f"expected [low, high], two numbers, got {_got(value)}"
+        )
+    return (float(value[0]), float(value[1]))
+
+
+RangePair = Annotated[tuple[float, float], PlainValidator(_range_pair)]
+"""``[low, high]``."""
+
+
+class ParameterOverride(Section):
+    """Changes to one parameter of a parameterized env's spec (all keys optional)."""
+
+    range: RangePair | None = None
+    range_type: Literal["absolute", "scale"] | None = None
+    law: Literal["uniform", "log_uniform"] | None = None
+
+
 class EnvConfig(Section):
-    """A Gymnasium environment."""
+    """A Gymnasium environment; the keys after ``max_episode_steps`` apply to the parameterized
+    envs (``jaxl/...``, see :doc:`envs`)."""
 
     env_id: str
-    """A registered Gymnasium id, e.g. ``CartPole-v1``."""
+    """A registered Gymnasium id, e.g. ``CartPole-v1`` or ``jaxl/Hopper-v5``."""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments for ``gymnasium.make``."""
     max_episode_steps: PositiveInt | None = None
     """Override the registered time limit."""
+    task_seed: NonNegativeInt | None = None
+    """Draw the physics once from this seed (one seed, one task variant); ``null``: unmodified."""
+    resample: Literal["never", "episode"] = "never"
+    """``episode``: draw new physics at every reset from the reset seed (domain randomization)."""
+    observe_params: bool = False
+    """Append the normalized parameter vector (in [-1, 1]) to the observation."""
+    control_mode: Literal["continuous", "discrete", "bang_bang"] = "continuous"
+    """``discrete``: ``discrete_bins`` levels per action dimension; ``bang_bang``: the two
+    extremes; either gives a ``Discrete`` action space over all combinations."""
+    discrete_bins: PositiveInt = 3
+    parameter_spec: str | None = None
+    """A parameter spec file to use instead of the env's shipped one."""
+    parameter_overrides: dict[str, ParameterOverride] = Field(default_factory=dict)
+    """``{parameter name: {"range": [low, high], "range_type": ..., "law": ...}}``."""
+
+    def parameterized_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments that differ from a parameterized env's defaults."""
+        names = (
+            "task_seed",
+            "resample",
+            "observe_params",
+            "control_mode",
+            "discrete_bins",
+            "parameter_spec",
+            "parameter_overrides",
+        )
+        defaults = EnvConfig(env_id=self.env_id)
+        return {n: getattr(self, n) for n in names if getattr(self, n) != getattr(defaults, n)}
 
 
 class BufferConfig(Section):
@@ -374,6 +426,10 @@ class ExperimentConfig(Section):
     """Set by ``jaxl train --seed``; recorded in the run's resolved config."""
     jaxl_version: str | None = None
     """Set when a run starts; recorded in the run's resolved config."""
+    task_params: dict[str, float | None] | None = None
+    """Set when a run starts on a parameterized env: the physical parameters drawn from
+    ``env_config.task_seed`` (with ``resample: episode``, those before the first reset). A record,
+    never read back: the env config alone determines them."""
 
     @model_validator(mode="after")
     def _budget(self) -> ExperimentConfig:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from jaxl.config.schema import EnvConfig
+from jaxl.envs.parameterized.spec import SpecError
 
 
 class EnvError(ValueError):
@@ -23,22 +24,53 @@ def unknown_env_message(env_id: str) -> str | None:
     return f"unknown environment {env_id!r}{hint}"
 
 
+def parameterized_env_message(config: EnvConfig) -> str | None:
+    """Return a message if ``config`` sets parameterized-env keys for an env that has none."""
+    from jaxl.envs.parameterized import PARAMETERIZED_ENVS
+
+    keys = config.parameterized_kwargs()
+    if not keys or config.env_id in PARAMETERIZED_ENVS:
+        return None
+    candidate = f"jaxl/{config.env_id}"
+    hint = f" (did you mean {candidate!r}?)" if candidate in PARAMETERIZED_ENVS else ""
+    return (
+        f"{', '.join(keys)} only apply to parameterized envs (jaxl/...; see `jaxl envs list`), "
+        f"and {config.env_id!r} is not one{hint}"
+    )
+
+
 def make_env(config: EnvConfig) -> gym.Env:
     """Create one environment.
 
-    :param config: env id, keyword arguments and optional time limit.
-    :raises EnvError: the id is unknown or construction failed.
+    :param config: env id, keyword arguments, optional time limit and, for a parameterized env,
+        its task seed, resampling, observation and control options.
+    :raises EnvError: the id is unknown, a parameter spec is invalid, or construction failed.
     """
-    message = unknown_env_message(config.env_id)
+    message = unknown_env_message(config.env_id) or parameterized_env_message(config)
     if message:
         raise EnvError(message)
-    kwargs = dict(config.env_kwargs)
+    kwargs = {**config.env_kwargs, **config.parameterized_kwargs()}
     if config.max_episode_steps is not None:
         kwargs["max_episode_steps"] = config.max_episode_steps
     try:
         return gym.make(config.env_id, **kwargs)
+    except SpecError as error:
+        raise EnvError(f"{config.env_id}: {error}") from error
     except Exception as error:  # gymnasium raises many types; name the env in all cases
         raise EnvError(f"could not create {config.env_id!r} with {kwargs}: {error}") from error
+
+
+def task_params(config: EnvConfig) -> dict[str, float | None] | None:
+    """The physical parameters ``config`` gives a parameterized env, or ``None`` for another env."""
+    from jaxl.envs.parameterized import PARAMETERIZED_ENVS
+
+    if config.env_id not in PARAMETERIZED_ENVS:
+        return None
+    env = make_env(config)
+    try:
+        return dict(env.unwrapped.task_params)
+    finally:
+        env.close()
 
 
 def _thunk(config: EnvConfig) -> Callable[[], gym.Env]:

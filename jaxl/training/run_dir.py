@@ -53,20 +53,29 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def create_run_directory(
-    config: ExperimentConfig, seed: int, out: str | None = None
+    config: ExperimentConfig,
+    seed: int,
+    out: str | None = None,
+    task_params: dict[str, float | None] | None = None,
 ) -> tuple[RunDirectory, ExperimentConfig]:
     """Create a new run directory and write the resolved config into it.
 
     :param config: a validated config.
     :param seed: the run seed.
     :param out: overrides ``logging_config.save_path``.
+    :param task_params: a parameterized env's drawn parameters, recorded in the config.
     :return: the directory and the resolved config (seed, version and save path filled in).
     """
     logging_config = config.logging_config
     if out is not None:
         logging_config = logging_config.model_copy(update={"save_path": out})
     resolved = config.model_copy(
-        update={"seed": seed, "jaxl_version": __version__, "logging_config": logging_config}
+        update={
+            "seed": seed,
+            "jaxl_version": __version__,
+            "logging_config": logging_config,
+            "task_params": task_params,
+        }
     )
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"
     path = Path(logging_config.save_path).resolve() / logging_config.experiment_name / run_id

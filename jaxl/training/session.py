@@ -12,7 +12,8 @@ import numpy as np
 from jaxl import __version__
 from jaxl.buffers import TransitionNumPyBuffer, Transitions
 from jaxl.config import ExperimentConfig, load_config
-from jaxl.envs import evaluate_policy
+from jaxl.config.schema import EnvConfig
+from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
 from jaxl.learners import Learner, make_learner
 from jaxl.training import loop
@@ -49,7 +50,9 @@ def start_training(
     if not isinstance(config, ExperimentConfig):
         config = load_config(config, overrides)
     learner = make_learner(config, seed)
-    run, resolved = create_run_directory(config, seed, out)
+    env_config = config.learner_config.env_config
+    drawn = task_params(env_config) if env_config is not None else None
+    run, resolved = create_run_directory(config, seed, out, drawn)
     learner.config = resolved
     if on_created is not None:
         on_created(run)
@@ -89,11 +92,14 @@ def evaluate_run(
     checkpoint: int | str | None = None,
     deterministic: bool | None = None,
     seed: int | None = None,
+    task_seed: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run's checkpoint for ``episodes`` episodes.
 
     :param deterministic: act with the policy's mode (default: the config's ``deterministic_eval``).
     :param seed: evaluation seed (default: the one training used for its evaluations).
+    :param task_seed: evaluate on this variant of a parameterized env instead of the one trained
+        on (held-out evaluation).
     :return: ``mean_return``, ``std_return``, ``min_return``, ``max_return``, ``episodes``,
         ``checkpoint_step``, ``returns`` and more.
     """
@@ -102,10 +108,13 @@ def evaluate_run(
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
         seed = learner.seed + loop.EVAL_SEED_OFFSET
-    returns = loop.evaluate(learner, episodes, deterministic, seed)
+    env_config = _with_task_seed(learner.eval_env_config, task_seed)
+    returns = evaluate_policy(learner.act_fn(deterministic), env_config, episodes, seed)
     return {
         "run_dir": str(run.path),
-        "env_id": learner.eval_env_config.env_id,
+        "env_id": env_config.env_id,
+        "task_seed": env_config.task_seed,
+        "task_params": task_params(env_config),
         "checkpoint_step": step,
         "env_steps": int(record.get("env_steps", 0)),
         "episodes": episodes,
@@ -118,6 +127,24 @@ def evaluate_run(
     }
 
 
+def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
+    """``env_config`` on the variant ``task_seed`` (unchanged for ``None``)."""
+    if task_seed is None:
+        return env_config
+    return EnvConfig.model_validate({**env_config.model_dump(), "task_seed": task_seed})
+
+
+def _episode_task_params(env_config: EnvConfig, seeds: list[int]) -> list[dict] | None:
+    """Each episode's parameters when they are redrawn at every reset, else ``None``."""
+    if env_config.resample != "episode":
+        return None
+    env = make_env(env_config)
+    try:
+        return [env.reset(seed=seed)[1]["task_params"] for seed in seeds]
+    finally:
+        env.close()
+
+
 def gather_dataset(
     run_dir: str | Path,
     episodes: int,
@@ -125,16 +152,20 @@ def gather_dataset(
     deterministic: bool = False,
     env_seed: int = 0,
     checkpoint: int | str | None = None,
+    task_seed: int | None = None,
 ) -> dict[str, Any]:
     """Roll out a run's policy and write the transitions as a dataset a BC config can name.
 
     Episodes are stored one after another; the file's metadata records the environment, the
-    policy source (run, checkpoint, deterministic or not), the episode count and the returns.
+    policy source (run, checkpoint, deterministic or not), the episode count and the returns and,
+    for a parameterized env, the physical parameters (per episode with ``resample: episode``).
+
+    :param task_seed: gather on this variant of a parameterized env instead of the run's own.
 
     :return: a summary with ``path``, ``episodes``, ``transitions``, ``mean_return``, ``returns``.
     """
     run, learner, _, step = restore_learner(run_dir, checkpoint)
-    env_config = learner.eval_env_config
+    env_config = _with_task_seed(learner.eval_env_config, task_seed)
     per_episode: list[list[tuple]] = [[] for _ in range(episodes)]
 
     def record(i, obs, action, reward, next_obs, terminated, truncated):
@@ -143,8 +174,6 @@ def gather_dataset(
     returns = evaluate_policy(
         learner.act_fn(deterministic), env_config, episodes, env_seed, on_step=record
     )
-    from jaxl.envs import make_env
-
     env = make_env(env_config)
     size = sum(len(steps) for steps in per_episode)
     buffer = TransitionNumPyBuffer.for_spaces(size, env.observation_space, env.action_space)
@@ -152,6 +181,7 @@ def gather_dataset(
     for steps in per_episode:
         buffer.add(Transitions(*(np.stack(column) for column in zip(*steps, strict=True))))
     lengths = [len(steps) for steps in per_episode]
+    seeds = [episode_seed(env_seed, i, 0) for i in range(episodes)]
     buffer.save(
         out,
         {
@@ -165,7 +195,9 @@ def gather_dataset(
             "episodes": episodes,
             "returns": returns.tolist(),
             "episode_lengths": lengths,
-            "env_seeds": [episode_seed(env_seed, i, 0) for i in range(episodes)],
+            "env_seeds": seeds,
+            "task_params": task_params(env_config),
+            "episode_task_params": _episode_task_params(env_config, seeds),
             "jaxl_version": __version__,
         },
     )

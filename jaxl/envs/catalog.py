@@ -1,0 +1,135 @@
+"""What ``jaxl envs list|show|render`` report: the parameterized envs, their parameters, and
+pictures of their variants."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from jaxl.envs.make import EnvError, unknown_env_message
+from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
+from jaxl.envs.parameterized.spec import ParameterSpec
+from jaxl.envs.rendering import RENDERER_HELP
+
+
+def _check_id(env_id: str) -> None:
+    if env_id not in PARAMETERIZED_ENVS:
+        message = unknown_env_message(env_id) or f"{env_id!r} is not a parameterized env"
+        raise EnvError(f"{message}; `jaxl envs list` names the parameterized envs")
+
+
+def target(parameter: ParameterSpec) -> str:
+    """What a parameter edits, e.g. ``geom foot_geom size[0]`` or ``option gravity[2]``."""
+    parts = [parameter.element]
+    if parameter.element_name:
+        parts.append(parameter.element_name)
+    component = "" if parameter.component is None else f"[{parameter.component}]"
+    parts.append(parameter.attribute + component)
+    return " ".join(parts)
+
+
+def list_envs() -> list[dict[str, Any]]:
+    """One row per parameterized env: id, kind, base and parameter names (from the shipped specs)."""
+    rows = []
+    for env_id in PARAMETERIZED_ENVS:
+        spec = load_env_spec(env_id)
+        rows.append(
+            {"env_id": env_id, "kind": spec.kind, "base": spec.base, "parameters": spec.names()}
+        )
+    return rows
+
+
+def show_env(
+    env_id: str, task_seed: int | None = None, env_kwargs: dict | None = None
+) -> list[dict[str, Any]]:
+    """Each parameter of ``env_id``: target, default, range, law and (with ``task_seed``) the
+    value drawn, read back from the built env."""
+    _check_id(env_id)
+    env = gym.make(env_id, task_seed=task_seed, **(env_kwargs or {}))
+    try:
+        unwrapped = env.unwrapped
+        rows = []
+        for parameter in unwrapped.spec_params.parameters:
+            low, high = parameter.bounds()
+            rows.append(
+                {
+                    "name": parameter.name,
+                    "target": target(parameter),
+                    "default": parameter.default,
+                    "low": low,
+                    "high": high,
+                    "law": parameter.law,
+                    "value": unwrapped.model_value(parameter.name),
+                    "description": parameter.description,
+                }
+            )
+        return rows
+    finally:
+        env.close()
+
+
+def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
+    kwargs: dict[str, Any] = {"render_mode": "rgb_array", "task_seed": task_seed}
+    if PARAMETERIZED_ENVS[env_id].physics.__name__ != "AttributePhysics":
+        kwargs.update(width=width, height=height)
+    env = gym.make(env_id, **kwargs)
+    try:
+        env.reset(seed=0)
+        return np.asarray(env.render())
+    finally:
+        env.close()
+
+
+def render_variants(
+    env_id: str,
+    task_seeds: Sequence[int],
+    out: str | os.PathLike[str],
+    width: int = 320,
+    height: int = 240,
+) -> list[dict[str, Any]]:
+    """Render the first frame of each variant side by side into one image.
+
+    :return: each variant's task seed and parameters.
+    :raises EnvError: the env is unknown or cannot be rendered here (the message says how to
+        install an offscreen renderer).
+    """
+    _check_id(env_id)
+    if not task_seeds:
+        raise EnvError("--task-seeds: give at least one task seed")
+    frames = []
+    for seed in task_seeds:
+        try:
+            frames.append(_frame(env_id, seed, width, height))
+        except gym.error.DependencyNotInstalled as error:
+            raise EnvError(f"cannot render {env_id}: {error}") from error
+        except Exception as error:  # OpenGL set-up fails in many ways without a renderer
+            raise EnvError(
+                f"cannot render {env_id} offscreen ({type(error).__name__}: {error}). "
+                + RENDERER_HELP
+            ) from error
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from jaxl.plotting import save_figure
+
+    columns = min(len(frames), 4)
+    rows = math.ceil(len(frames) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    variants = []
+    for axis, seed, frame in zip(axes.flat, task_seeds, frames, strict=False):
+        axis.imshow(frame)
+        axis.set_title(f"task seed {seed}", fontsize="small")
+        variants.append({"task_seed": seed, "parameters": show_env(env_id, seed)})
+    figure.suptitle(env_id)
+    figure.tight_layout()
+    save_figure(figure, out)
+    return variants

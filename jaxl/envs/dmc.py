@@ -1,0 +1,83 @@
+"""DeepMind Control Suite tasks behind the Gymnasium API.
+
+Observations are the task's observation dict flattened in its own key order (``float32``),
+actions a ``Box`` from the action spec. An episode that ends with discount 0 is *terminated*; one
+that ends with the task's time limit (discount 1) is *truncated*.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+from jaxl.envs.rendering import configure_offscreen_gl
+
+# dm_control picks its OpenGL backend when it is imported (without a display, GLFW only warns).
+configure_offscreen_gl()
+
+from dm_control import suite  # noqa: E402
+
+
+def flatten_observation(observation: dict) -> np.ndarray:
+    """Concatenate a dm_control observation dict into one ``float32`` vector."""
+    return np.concatenate([np.ravel(v) for v in observation.values()]).astype(np.float32)
+
+
+class DMCEnv(gym.Env):
+    """One DeepMind Control Suite task, e.g. ``DMCEnv("cheetah", "run")``.
+
+    :param domain: the suite domain (``cartpole``, ``cheetah``, ...).
+    :param task: the task in that domain (``swingup``, ``run``, ...).
+    :param render_mode: ``rgb_array`` or ``None``.
+    :param width: rendered image width.
+    :param height: rendered image height.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(
+        self,
+        domain: str,
+        task: str,
+        render_mode: str | None = None,
+        width: int = 240,
+        height: int = 240,
+    ) -> None:
+        if (domain, task) not in suite.ALL_TASKS:
+            raise ValueError(f"dm_control has no task {domain}-{task}")
+        self.domain, self.task = domain, task
+        self.dm_env = suite.load(domain, task, task_kwargs={"random": 0})
+        spec = self.dm_env.observation_spec()
+        size = sum(int(np.prod(s.shape)) for s in spec.values())
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (size,), np.float32)
+        action = self.dm_env.action_spec()
+        self.action_space = gym.spaces.Box(
+            action.minimum.astype(np.float32), action.maximum.astype(np.float32), dtype=np.float32
+        )
+        self.render_mode = render_mode
+        self.width, self.height = width, height
+
+    @property
+    def physics(self):
+        """The task's ``dm_control`` physics."""
+        return self.dm_env.physics
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.dm_env.task.random.seed(seed)
+        time_step = self.dm_env.reset()
+        return flatten_observation(time_step.observation), {}
+
+    def step(self, action):
+        time_step = self.dm_env.step(np.asarray(action, dtype=np.float64))
+        terminated = time_step.last() and time_step.discount == 0.0
+        truncated = time_step.last() and not terminated
+        reward = float(time_step.reward or 0.0)
+        return flatten_observation(time_step.observation), reward, terminated, truncated, {}
+
+    def render(self):
+        return self.physics.render(height=self.height, width=self.width, camera_id=0)
+
+    def close(self) -> None:
+        self.dm_env.close()

@@ -1,0 +1,232 @@
+"""How drawn values reach each family of environments.
+
+Every adapter holds the base environment (``env``) and offers ``default``, ``check``, ``apply``
+and ``transform_action``:
+
+* :class:`MujocoPhysics`: Gymnasium MuJoCo envs; edits the model XML and swaps the compiled model
+  into the env.
+* :class:`DMCPhysics`: DeepMind Control Suite tasks; edits the domain's XML and reloads the
+  task's physics from the compiled model.
+* :class:`AttributePhysics`: classic-control envs, whose physics are Python attributes.
+* :class:`FrozenLakePhysics`: a new lake (map, slip) per variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from jaxl.envs.parameterized.model_editing import ModelEditor, compiled_value
+from jaxl.envs.parameterized.spec import ParameterSpec, SpecError
+
+
+class MujocoPhysics:
+    """A Gymnasium MuJoCo env (``Hopper-v5``, ...) whose model is rebuilt from an edited XML."""
+
+    kind = "gymnasium_mujoco"
+
+    def __init__(self, base_id: str, **kwargs) -> None:
+        self.env = gym.make(base_id, **kwargs).unwrapped
+        self._editor: ModelEditor | None = None
+
+    @property
+    def editor(self) -> ModelEditor:
+        if self._editor is None:  # parsed on first use: an unmodified env never needs it
+            with open(self.env.fullpath) as file:
+                xml = file.read()
+            self._editor = ModelEditor(xml, model_dir=self.env.fullpath.rsplit("/", 1)[0])
+        return self._editor
+
+    @property
+    def model(self) -> mujoco.MjModel:
+        return self.env.model
+
+    def default(self, parameter: ParameterSpec) -> float | None:
+        return self.editor.default(parameter)
+
+    def check(self, parameters: Sequence[ParameterSpec]) -> None:
+        self.editor.check(parameters)
+
+    def apply(self, parameters: Sequence[ParameterSpec], values: dict[str, float]) -> None:
+        env = self.env
+        env.model = self.editor.build(parameters, values)
+        env.data = mujoco.MjData(env.model)
+        renderer = env.mujoco_renderer
+        renderer.close()  # its viewers hold the old model; new ones are made on the next render
+        renderer.model, renderer.data = env.model, env.data
+
+    def value(self, parameter: ParameterSpec) -> float:
+        """The value in the env's current compiled model."""
+        return compiled_value(self.model, parameter, self.editor.degrees)
+
+    def transform_action(self, action):
+        return action
+
+
+class DMCPhysics:
+    """A DeepMind Control Suite task whose physics is reloaded from an edited XML."""
+
+    kind = "dm_control"
+
+    def __init__(self, base: str, render_mode: str | None = None, **kwargs) -> None:
+        from jaxl.envs.dmc import DMCEnv  # imports dm_control, which only these envs need
+
+        domain, task = base.split("-", 1)
+        self.env = DMCEnv(domain, task, render_mode=render_mode, **kwargs)
+        self._editor: ModelEditor | None = None
+
+    @property
+    def editor(self) -> ModelEditor:
+        if self._editor is None:
+            from dm_control import suite
+
+            xml, assets = getattr(suite, self.env.domain).get_model_and_assets()
+            xml = xml.decode() if isinstance(xml, bytes) else xml
+            self._editor = ModelEditor(xml, include=assets)
+        return self._editor
+
+    @property
+    def model(self) -> mujoco.MjModel:
+        return self.env.physics.model.ptr
+
+    def default(self, parameter: ParameterSpec) -> float | None:
+        return self.editor.default(parameter)
+
+    def check(self, parameters: Sequence[ParameterSpec]) -> None:
+        self.editor.check(parameters)
+
+    def apply(self, parameters: Sequence[ParameterSpec], values: dict[str, float]) -> None:
+        from dm_control.mujoco import wrapper
+
+        # The public reload_from_xml_string would compile the XML a second time after writing it
+        # out with 6 significant digits, which rounds the drawn values; _reload_from_model is the
+        # step it ends with (dm_control is pinned).
+        self.env.physics._reload_from_model(wrapper.MjModel(self.editor.build(parameters, values)))
+
+    def value(self, parameter: ParameterSpec) -> float:
+        return compiled_value(self.model, parameter, self.editor.degrees)
+
+    def transform_action(self, action):
+        return action
+
+
+class AttributePhysics:
+    """A classic-control env whose physical constants are attributes (``Pendulum``'s ``m``).
+
+    :param derive: recomputes quantities the env derives from its constants at construction
+        (``CartPole``'s ``total_mass``), after every change.
+    :param scale_action_by: an attribute that scales actions relative to its unmodified value
+        (``Pendulum``'s ``max_torque``), so that the action space stays the base env's.
+    """
+
+    kind = "classic_control"
+
+    def __init__(
+        self,
+        base_id: str,
+        derive: Callable[[gym.Env], None] | None = None,
+        scale_action_by: str | None = None,
+        **kwargs,
+    ) -> None:
+        self.env = gym.make(base_id, **kwargs).unwrapped
+        self._derive = derive
+        self._scale_attribute = scale_action_by
+        self._base_scale = getattr(self.env, scale_action_by) if scale_action_by else None
+        self.model = None
+
+    def default(self, parameter: ParameterSpec) -> float | None:
+        self.check([parameter])
+        return float(getattr(self.env, parameter.attribute))
+
+    def check(self, parameters: Sequence[ParameterSpec]) -> None:
+        for parameter in parameters:
+            if parameter.element != "env":
+                raise SpecError(
+                    f"parameter {parameter.name!r}: {self.env.spec.id if self.env.spec else 'this env'} "
+                    f"is not a MuJoCo model; use element 'env' with one of its attributes"
+                )
+            value = getattr(self.env, parameter.attribute, None)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(
+                    f"parameter {parameter.name!r}: the env has no numeric attribute "
+                    f"{parameter.attribute!r}"
+                )
+
+    def apply(self, parameters: Sequence[ParameterSpec], values: dict[str, float]) -> None:
+        for parameter in parameters:
+            setattr(self.env, parameter.attribute, values[parameter.name])
+        if self._derive is not None:
+            self._derive(self.env)
+
+    def value(self, parameter: ParameterSpec) -> float:
+        return float(getattr(self.env, parameter.attribute))
+
+    def transform_action(self, action):
+        if self._scale_attribute is None:
+            return action
+        scale = getattr(self.env, self._scale_attribute) / self._base_scale
+        return np.asarray(action, dtype=np.float32) * np.float32(scale)
+
+
+def cartpole_derived(env: gym.Env) -> None:
+    """CartPole computes these two from its constants once, in ``__init__``."""
+    env.total_mass = env.masspole + env.masscart
+    env.polemass_length = env.masspole * env.length
+
+
+class FrozenLakePhysics:
+    """FrozenLake 8x8 whose lake is drawn: a random valid map (``frozen_fraction`` of frozen
+    tiles, layout from ``map_seed``) and the probability ``success_rate`` of moving as intended."""
+
+    kind = "classic_control"
+    _ATTRIBUTES = ("success_rate", "frozen_fraction", "map_seed")
+
+    def __init__(self, base_id: str, **kwargs) -> None:
+        self._kwargs = kwargs
+        self.env = gym.make(base_id, **kwargs).unwrapped
+        self.model = None
+        self.success_rate = kwargs.get("success_rate", 1.0 / 3.0)
+        """The env does not keep it; the constructor's default unless a variant set it."""
+        self.values: dict[str, float] = {}
+
+    def default(self, parameter: ParameterSpec) -> float | None:
+        self.check([parameter])
+        return {"success_rate": self.success_rate}.get(parameter.attribute)
+
+    def check(self, parameters: Sequence[ParameterSpec]) -> None:
+        for parameter in parameters:
+            if parameter.element != "env" or parameter.attribute not in self._ATTRIBUTES:
+                raise SpecError(
+                    f"parameter {parameter.name!r}: FrozenLake's parameters are env attributes "
+                    f"{', '.join(self._ATTRIBUTES)}; got {parameter.element} {parameter.attribute!r}"
+                )
+
+    def apply(self, parameters: Sequence[ParameterSpec], values: dict[str, float]) -> None:
+        from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv, generate_random_map
+
+        drawn = {p.attribute: values[p.name] for p in parameters}
+        size = self.env.nrow
+        desc = self.env.desc.astype(str).tolist()
+        if "map_seed" in drawn or "frozen_fraction" in drawn:
+            desc = generate_random_map(
+                size=size, p=drawn.get("frozen_fraction", 0.8), seed=int(drawn.get("map_seed", 0))
+            )
+        self.env = FrozenLakeEnv(
+            desc=["".join(row) for row in desc],
+            is_slippery=True,
+            success_rate=drawn.get("success_rate", self.success_rate),
+            render_mode=self._kwargs.get("render_mode"),
+        )
+        self.success_rate = drawn.get("success_rate", self.success_rate)
+        self.values = drawn
+
+    def value(self, parameter: ParameterSpec) -> float:
+        if parameter.attribute == "success_rate":
+            return float(self.success_rate)
+        return float(self.values.get(parameter.attribute, float("nan")))
+
+    def transform_action(self, action):
+        return action

@@ -1,0 +1,371 @@
+"""Parameterized environments: unmodified = base env, seeded variants, spaces, resampling,
+recording, bad specs and the ``jaxl envs`` commands. Every env here is a real Gymnasium, MuJoCo or
+DeepMind Control Suite env."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import jaxl.envs  # noqa: F401  (registers the jaxl/ envs)
+from jaxl.config.schema import EnvConfig
+from jaxl.envs import EnvError, make_env
+from jaxl.envs.parameterized import PARAMETERIZED_ENVS, SpecError, make_parameterized
+from jaxl.envs.parameterized.physics import DMCPhysics
+
+ALL_ENVS = list(PARAMETERIZED_ENVS)
+MUJOCO_ENVS = [i for i, e in PARAMETERIZED_ENVS.items() if e.physics.__name__ != "AttributePhysics"]
+MUJOCO_ENVS = [i for i in MUJOCO_ENVS if "FrozenLake" not in i]
+
+
+def _base_env(env_id: str):
+    """The unmodified env the parameterized one must equal: the Gymnasium env, or for DMC the
+    dm_control suite task itself (flattened here, independently of JAXL's adapter)."""
+    entry = PARAMETERIZED_ENVS[env_id]
+    if entry.physics is DMCPhysics:
+        return None
+    return gym.make(entry.base)
+
+
+def _rollout_gym(env, seed: int, actions) -> tuple[list, list]:
+    observations, rewards = [env.reset(seed=seed)[0]], []
+    for action in actions:
+        obs, reward, terminated, truncated, _ = env.step(action)
+        observations.append(obs)
+        rewards.append((reward, terminated, truncated))
+        if terminated or truncated:
+            observations.append(env.reset()[0])
+    return observations, rewards
+
+
+def _rollout_dm_control(domain: str, task: str, seed: int, actions) -> tuple[list, list]:
+    from dm_control import suite
+
+    env = suite.load(domain, task, task_kwargs={"random": seed})
+    flat = lambda ts: np.concatenate([np.ravel(v) for v in ts.observation.values()])  # noqa: E731
+    observations, rewards = [flat(env.reset())], []
+    for action in actions:
+        ts = env.step(action)
+        observations.append(flat(ts))
+        rewards.append(ts.reward)
+    return observations, rewards
+
+
+@pytest.mark.parametrize("env_id", ALL_ENVS)
+def test_unmodified_env_equals_base_env(env_id):
+    """task_seed null: same spaces, and the same observations and rewards for the same reset seed
+    and 100 random actions."""
+    env = gym.make(env_id, task_seed=None)
+    entry = PARAMETERIZED_ENVS[env_id]
+    env.action_space.seed(123)
+    actions = [env.action_space.sample() for _ in range(100)]
+    if entry.physics is DMCPhysics:
+        domain, task = entry.base.split("-", 1)
+        base_obs, base_rewards = _rollout_dm_control(domain, task, 5, actions)
+        obs, rewards = [env.reset(seed=5)[0]], []
+        for action in actions:
+            o, r, *_ = env.step(action)
+            obs.append(o)
+            rewards.append(r)
+        np.testing.assert_array_equal(np.stack(obs), np.stack(base_obs).astype(np.float32))
+        np.testing.assert_array_equal(rewards, base_rewards)
+    else:
+        base = _base_env(env_id)
+        assert env.observation_space == base.observation_space
+        assert env.action_space == base.action_space
+        obs, rewards = _rollout_gym(env, 5, actions)
+        base_obs, base_rewards = _rollout_gym(base, 5, actions)
+        np.testing.assert_array_equal(np.stack(obs), np.stack(base_obs))
+        assert rewards == base_rewards
+    assert env.unwrapped.task_params == env.unwrapped.default_params()
+
+
+@pytest.mark.parametrize("env_id", ALL_ENVS)
+def test_task_seeds_draw_different_values_inside_the_ranges(env_id):
+    """Two task seeds give different built values (read back from the compiled model or the env),
+    each equal to the drawn value and inside its range; spaces stay the base env's."""
+    base = gym.make(env_id)
+    variants = [gym.make(env_id, task_seed=seed).unwrapped for seed in (0, 1)]
+    for variant in variants:
+        assert variant.observation_space == base.observation_space
+        assert variant.action_space == base.action_space
+        for parameter in variant.spec_params.parameters:
+            built = variant.model_value(parameter.name)
+            drawn = variant.task_params[parameter.name]
+            low, high = parameter.bounds()
+            assert built == pytest.approx(drawn, rel=1e-9, abs=1e-12), parameter.name
+            assert low <= built <= high, parameter.name
+    first, second = (v.task_params for v in variants)
+    assert all(first[name] != second[name] for name in first)
+
+
+def test_compiled_model_arrays_differ_between_task_seeds():
+    """The MuJoCo model arrays themselves change: masses, geom sizes, damping, gravity."""
+    models = [gym.make("jaxl/Hopper-v5", task_seed=seed).unwrapped.model for seed in (0, 1)]
+    base = gym.make("Hopper-v5").unwrapped.model
+    for field in ("body_mass", "geom_size", "dof_damping", "geom_friction"):
+        assert not np.array_equal(getattr(models[0], field), getattr(models[1], field)), field
+        assert not np.array_equal(getattr(models[0], field), getattr(base, field)), field
+    assert models[0].opt.gravity[2] != models[1].opt.gravity[2]
+    # Bodies without a mass parameter keep their geometry-derived masses unless their geoms change.
+    torso = 1
+    assert models[0].body_mass[torso] == pytest.approx(
+        gym.make("jaxl/Hopper-v5", task_seed=0).unwrapped.task_params["torso_mass"]
+    )
+
+
+_PROBE = """
+import json, sys
+import gymnasium as gym
+import jaxl.envs
+env = gym.make(sys.argv[1], task_seed=int(sys.argv[2])).unwrapped
+m = env.model
+print(json.dumps({"params": env.task_params, "mass": m.body_mass.tolist(),
+                  "size": m.geom_size.tolist(), "damping": m.dof_damping.tolist(),
+                  "gravity": m.opt.gravity.tolist()}))
+"""
+
+
+@pytest.mark.parametrize("env_id", ["jaxl/Hopper-v5", "jaxl/DMC-cheetah-run-v0"])
+def test_one_task_seed_gives_identical_models_in_separate_processes(env_id):
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", _PROBE, env_id, "11"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    here = gym.make(env_id, task_seed=11).unwrapped
+    assert runs[0]["params"] == here.task_params
+    assert runs[0]["mass"] == here.model.body_mass.tolist()
+
+
+def test_observe_params_and_control_modes_change_only_what_they_say():
+    base = gym.make("Hopper-v5")
+    observed = gym.make("jaxl/Hopper-v5", task_seed=2, observe_params=True)
+    count = len(observed.unwrapped.spec_params.parameters)
+    assert observed.observation_space.shape == (base.observation_space.shape[0] + count,)
+    obs, _ = observed.reset(seed=0)
+    np.testing.assert_allclose(obs[-count:], observed.unwrapped.param_vector())
+    assert np.all(np.abs(obs[-count:]) <= 1.0)
+    assert observed.action_space == base.action_space
+
+    discrete = gym.make("jaxl/Hopper-v5", task_seed=2, control_mode="discrete")
+    assert discrete.action_space == gym.spaces.Discrete(3**3)
+    assert discrete.observation_space == base.observation_space
+    bang = gym.make("jaxl/Pendulum-v1", control_mode="bang_bang")
+    assert bang.action_space == gym.spaces.Discrete(2)
+    np.testing.assert_array_equal(bang.get_wrapper_attr("table")[:, 0], [-2, 2])
+    fine = gym.make("jaxl/Pendulum-v1", control_mode="discrete", discrete_bins=5)
+    assert fine.action_space == gym.spaces.Discrete(5)
+    for env in (discrete, bang, fine):
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+    with pytest.raises(ValueError, match="needs a continuous"):
+        gym.make("jaxl/CartPole-v1", control_mode="discrete")
+
+
+def test_pendulum_torque_scales_actions_and_unmodified_does_not():
+    """The action space stays [-2, 2]; a variant with max torque 4 applies twice the torque."""
+    overrides = {"max_torque": {"range": [4.0, 4.0]}}
+    strong = gym.make("jaxl/Pendulum-v1", task_seed=0, parameter_overrides=overrides)
+    assert strong.action_space == gym.make("Pendulum-v1").action_space
+    np.testing.assert_allclose(strong.unwrapped._physics.transform_action(np.array([1.0])), [2.0])
+
+
+def test_resample_per_episode_is_reproducible_from_the_reset_seed():
+    env = gym.make("jaxl/HalfCheetah-v5", resample="episode")
+    first = env.reset(seed=10)[1]["task_params"]
+    second = env.reset(seed=11)[1]["task_params"]
+    again = env.reset(seed=10)[1]["task_params"]
+    assert first != second
+    assert first == again
+    assert env.unwrapped.model.opt.gravity[2] == pytest.approx(first["gravity_z"])
+    unseeded = env.reset()[1]["task_params"]
+    assert unseeded not in (first, second)
+    other = gym.make("jaxl/HalfCheetah-v5", resample="episode")
+    assert [other.reset(seed=s)[1]["task_params"] for s in (10, 11)] == [first, second]
+
+
+# --- bad specs ------------------------------------------------------------------------------
+
+
+def _spec(tmp_path: Path, env_id: str, parameters: list[dict], base: str = "Hopper-v5") -> str:
+    path = tmp_path / "spec.json"
+    kind = "gymnasium_mujoco"
+    path.write_text(
+        json.dumps({"env_id": env_id, "base": base, "kind": kind, "parameters": parameters})
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        (
+            {
+                "name": "bad_body",
+                "element": "body",
+                "element_name": "torsoo",
+                "attribute": "mass",
+                "range": [1, 2],
+            },
+            "parameter 'bad_body': the model has no body named 'torsoo'",
+        ),
+        (
+            {
+                "name": "bad_joint",
+                "element": "joint",
+                "element_name": "knee",
+                "attribute": "damping",
+                "range": [1, 2],
+            },
+            "parameter 'bad_joint': the model has no joint named 'knee'",
+        ),
+        (
+            {
+                "name": "upside_down",
+                "element": "joint",
+                "element_name": "thigh_joint",
+                "attribute": "damping",
+                "range": [2, 1],
+            },
+            "parameter 'upside_down' range: min 2.0 is above max 1.0",
+        ),
+        (
+            {
+                "name": "negative_mass",
+                "element": "body",
+                "element_name": "torso",
+                "attribute": "mass",
+                "range": [-1, 2],
+            },
+            "parameter 'negative_mass': body mass must be > 0",
+        ),
+        (
+            {
+                "name": "odd_law",
+                "element": "joint",
+                "element_name": "thigh_joint",
+                "attribute": "damping",
+                "range": [1, 2],
+                "law": "gaussian",
+            },
+            "parameter 'odd_law' law: expected 'uniform' or 'log_uniform', got \"gaussian\"",
+        ),
+        (
+            {
+                "name": "no_such_attribute",
+                "element": "geom",
+                "element_name": "foot_geom",
+                "attribute": "colour",
+                "range": [1, 2],
+            },
+            "parameter 'no_such_attribute': a geom has no attribute 'colour'",
+        ),
+    ],
+)
+def test_bad_spec_names_the_parameter_and_the_problem(tmp_path, parameter, message):
+    spec = _spec(tmp_path, "jaxl/Hopper-v5", [parameter])
+    with pytest.raises(SpecError) as error:
+        make_parameterized("jaxl/Hopper-v5", task_seed=0, parameter_spec=spec)
+    assert message in str(error.value)
+
+
+def test_bad_spec_in_a_config_fails_at_load_time(tmp_path, small_ppo_config):
+    from jaxl.config import ConfigError, parse_config
+
+    spec = _spec(
+        tmp_path,
+        "jaxl/Hopper-v5",
+        [
+            {
+                "name": "x",
+                "element": "body",
+                "element_name": "torso",
+                "attribute": "mass",
+                "range": [3, 1],
+            }
+        ],
+    )
+    data = small_ppo_config
+    data["learner_config"]["env_config"] = {"env_id": "jaxl/Hopper-v5", "parameter_spec": spec}
+    with pytest.raises(ConfigError, match="parameter 'x' range: min 3.0 is above max 1.0"):
+        parse_config(data)
+    data["learner_config"]["env_config"] = {
+        "env_id": "jaxl/Hopper-v5",
+        "parameter_overrides": {"foot_radiuss": {"range": [0.05, 0.06]}},
+    }
+    with pytest.raises(ConfigError, match="has no parameter 'foot_radiuss'"):
+        parse_config(data)
+    data["learner_config"]["env_config"] = {"env_id": "Hopper-v5", "task_seed": 3}
+    with pytest.raises(ConfigError, match="did you mean 'jaxl/Hopper-v5'"):
+        parse_config(data)
+
+
+def test_overrides_change_only_the_named_parameter():
+    plain = gym.make("jaxl/Hopper-v5", task_seed=4).unwrapped.task_params
+    narrowed = gym.make(
+        "jaxl/Hopper-v5",
+        task_seed=4,
+        parameter_overrides={"foot_radius": {"range": [0.05, 0.051]}},
+    ).unwrapped.task_params
+    assert 0.05 <= narrowed["foot_radius"] <= 0.051
+    assert {k: v for k, v in narrowed.items() if k != "foot_radius"} == {
+        k: v for k, v in plain.items() if k != "foot_radius"
+    }
+
+
+def test_make_env_rejects_parameter_keys_for_plain_envs():
+    with pytest.raises(EnvError, match="task_seed only apply to parameterized envs"):
+        make_env(EnvConfig(env_id="CartPole-v1", task_seed=1))
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def _jaxl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "jaxl.cli", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_envs_list_and_show():
+    listed = _jaxl("envs", "list")
+    assert listed.returncode == 0, listed.stderr
+    for env_id in ALL_ENVS:
+        assert env_id in listed.stdout
+    shown = _jaxl("envs", "show", "jaxl/Hopper-v5", "--task-seed", "3")
+    assert shown.returncode == 0, shown.stderr
+    value = gym.make("jaxl/Hopper-v5", task_seed=3).unwrapped.task_params["foot_radius"]
+    assert "foot_radius" in shown.stdout and f"{value:.4g}" in shown.stdout
+    unknown = _jaxl("envs", "show", "jaxl/Hoppr-v5")
+    assert unknown.returncode == 2 and "jaxl/Hopper-v5" in unknown.stderr
+
+
+def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path):
+    out = tmp_path / "grid.png"
+    result = _jaxl("envs", "render", "jaxl/Hopper-v5", "--task-seeds", "0", "1", "--out", str(out))
+    if result.returncode == 0:
+        from matplotlib.image import imread
+
+        image = imread(out)
+        assert image.shape[1] > image.shape[0]  # two frames side by side
+        assert "task seed 1:" in result.stdout
+    else:
+        assert result.returncode == 2
+        assert "OSMesa" in result.stderr and "libosmesa6" in result.stderr
+        assert not out.exists()
