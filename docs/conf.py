@@ -113,6 +113,20 @@ def _resolve_reexport(app, env, node, contnode):
     )
 
 
+def _write_env_table(app):
+    """docs/_generated/envs_table.rst, from the shipped parameter specs, on every build."""
+    from pathlib import Path
+
+    from jaxl.envs.catalog import specs_table_rst
+
+    out = Path(app.srcdir) / "_generated" / "envs_table.rst"
+    out.parent.mkdir(exist_ok=True)
+    text = specs_table_rst()
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
+
+
 def setup(app):
+    app.connect("builder-inited", _write_env_table)
     app.connect("autodoc-process-signature", _simplify_signature)
     app.connect("missing-reference", _resolve_reexport)

@@ -180,10 +180,17 @@ def test_observe_params_and_control_modes_change_only_what_they_say():
 
 def test_pendulum_torque_scales_actions_and_unmodified_does_not():
     """The action space stays [-2, 2]; a variant with max torque 4 applies twice the torque."""
-    overrides = {"max_torque": {"range": [4.0, 4.0]}}
+    fixed = {"mass": {"range": [1.0, 1.0]}, "length": {"range": [1.0, 1.0]}}
+    overrides = {"max_torque": {"range": [4.0, 4.0]}, "gravity": {"range": [10.0, 10.0]}, **fixed}
     strong = gym.make("jaxl/Pendulum-v1", task_seed=0, parameter_overrides=overrides)
     assert strong.action_space == gym.make("Pendulum-v1").action_space
-    np.testing.assert_allclose(strong.unwrapped._physics.transform_action(np.array([1.0])), [2.0])
+    weak = gym.make("jaxl/Pendulum-v1")  # unmodified: max torque 2
+    for env in (strong, weak):
+        env.reset(seed=0)
+    _, _, _, _, _ = strong.step(np.array([1.0], np.float32))
+    _, _, _, _, _ = weak.step(np.array([2.0], np.float32))
+    # The same applied torque (2) from the same state: the same next state.
+    np.testing.assert_allclose(strong.unwrapped.base_env.state, weak.unwrapped.base_env.state)
 
 
 def test_resample_per_episode_is_reproducible_from_the_reset_seed():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-
 from conftest import load_example, write_config
+
 from jaxl.buffers import load_buffer
 from jaxl.training import session
 

@@ -176,7 +176,7 @@ class ParameterOverride(Section):
 
 class EnvConfig(Section):
     """A Gymnasium environment; the keys after ``max_episode_steps`` apply to the parameterized
-    envs (``jaxl/...``, see :doc:`envs`)."""
+    envs (``jaxl/...``; the Environments page of the docs lists them)."""
 
     env_id: str
     """A registered Gymnasium id, e.g. ``CartPole-v1`` or ``jaxl/Hopper-v5``."""

@@ -73,6 +73,44 @@ def show_env(
         env.close()
 
 
+def specs_table_rst() -> str:
+    """An reStructuredText table of every parameterized env's parameters, from the shipped specs
+    (the docs' environment table is generated with this)."""
+
+    def number(value: float | None) -> str:
+        return "model" if value is None else f"{value:.4g}"
+
+    lines = []
+    for env_id in PARAMETERIZED_ENVS:
+        spec = load_env_spec(env_id)
+        lines += [env_id, "^" * len(env_id), "", f"Base: ``{spec.base}`` ({spec.kind}). "]
+        lines[-1] += spec.description
+        lines += [
+            "",
+            ".. list-table::",
+            "   :header-rows: 1",
+            "   :widths: 22 30 12 22 14",
+            "",
+            "   * - parameter",
+            "     - edits",
+            "     - default",
+            "     - range",
+            "     - law",
+        ]
+        for parameter in spec.parameters:
+            low, high = parameter.range
+            scale = " x default" if parameter.range_type == "scale" else ""
+            lines += [
+                f"   * - ``{parameter.name}``",
+                f"     - {target(parameter)}",
+                f"     - {number(parameter.default)}",
+                f"     - [{number(low)}, {number(high)}]{scale}",
+                f"     - {parameter.law}",
+            ]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
     kwargs: dict[str, Any] = {"render_mode": "rgb_array", "task_seed": task_seed}
     if PARAMETERIZED_ENVS[env_id].physics.__name__ != "AttributePhysics":

@@ -63,6 +63,7 @@ class DMCEnv(gym.Env):
         return self.dm_env.physics
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode; ``seed`` reseeds the task's random state (initial state and goals)."""
         super().reset(seed=seed)
         if seed is not None:
             self.dm_env.task.random.seed(seed)
@@ -70,6 +71,7 @@ class DMCEnv(gym.Env):
         return flatten_observation(time_step.observation), {}
 
     def step(self, action):
+        """One control step: ``(observation, reward, terminated, truncated, info)``."""
         time_step = self.dm_env.step(np.asarray(action, dtype=np.float64))
         terminated = time_step.last() and time_step.discount == 0.0
         truncated = time_step.last() and not terminated
@@ -77,6 +79,7 @@ class DMCEnv(gym.Env):
         return flatten_observation(time_step.observation), reward, terminated, truncated, {}
 
     def render(self):
+        """An RGB frame from camera 0."""
         return self.physics.render(height=self.height, width=self.width, camera_id=0)
 
     def close(self) -> None:

@@ -93,6 +93,8 @@ class ParameterizedEnv(gym.Env):
         return normalized_vector(self.spec_params.parameters, self.task_params)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Reset the base env, after drawing new physics from ``seed`` with
+        ``resample="episode"``; ``info["task_params"]`` holds the values in use."""
         super().reset(seed=seed)
         if self.resample == "episode":
             episode_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
@@ -101,9 +103,15 @@ class ParameterizedEnv(gym.Env):
         return observation, {**info, "task_params": dict(self.task_params)}
 
     def step(self, action):
-        return self._physics.env.step(self._physics.transform_action(action))
+        """Step the base env (actions scaled first where the spec says so, e.g. Pendulum's
+        ``max_torque``)."""
+        scale = self._physics.action_scale
+        if scale is not None:
+            action = np.asarray(action, dtype=np.float32) * scale
+        return self._physics.env.step(action)
 
     def render(self):
+        """The base env's frame."""
         return self._physics.env.render()
 
     def close(self) -> None:

@@ -63,8 +63,11 @@ class ModelEditor:
         self.base_model = self.compile()
 
     def compile(self) -> mujoco.MjModel:
-        with warnings.catch_warnings():  # dm_control's hopper uses a deprecated compiler flag
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():
+            # Gymnasium's HalfCheetah and dm_control's cheetah and hopper set the deprecated
+            # compiler flag settotalmass. MuJoCo already warns when the base env is built; don't
+            # repeat it for every variant.
+            warnings.filterwarnings("ignore", message=".*settotalmass.*")
             return self._spec.compile()
 
     # --- finding elements --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """How drawn values reach each family of environments.
 
-Every adapter holds the base environment (``env``) and offers ``default``, ``check``, ``apply``
-and ``transform_action``:
+Every adapter holds the base environment (``env``), offers ``default``, ``check``, ``apply`` and
+``value``, and says in ``action_scale`` what actions are multiplied by (``None``: nothing):
 
 * :class:`MujocoPhysics`: Gymnasium MuJoCo envs; edits the model XML and swaps the compiled model
   into the env.
@@ -27,6 +27,7 @@ class MujocoPhysics:
     """A Gymnasium MuJoCo env (``Hopper-v5``, ...) whose model is rebuilt from an edited XML."""
 
     kind = "gymnasium_mujoco"
+    action_scale = None
 
     def __init__(self, base_id: str, **kwargs) -> None:
         self.env = gym.make(base_id, **kwargs).unwrapped
@@ -62,14 +63,12 @@ class MujocoPhysics:
         """The value in the env's current compiled model."""
         return compiled_value(self.model, parameter, self.editor.degrees)
 
-    def transform_action(self, action):
-        return action
-
 
 class DMCPhysics:
     """A DeepMind Control Suite task whose physics is reloaded from an edited XML."""
 
     kind = "dm_control"
+    action_scale = None
 
     def __init__(self, base: str, render_mode: str | None = None, **kwargs) -> None:
         from jaxl.envs.dmc import DMCEnv  # imports dm_control, which only these envs need
@@ -109,9 +108,6 @@ class DMCPhysics:
     def value(self, parameter: ParameterSpec) -> float:
         return compiled_value(self.model, parameter, self.editor.degrees)
 
-    def transform_action(self, action):
-        return action
-
 
 class AttributePhysics:
     """A classic-control env whose physical constants are attributes (``Pendulum``'s ``m``).
@@ -135,6 +131,8 @@ class AttributePhysics:
         self._derive = derive
         self._scale_attribute = scale_action_by
         self._base_scale = getattr(self.env, scale_action_by) if scale_action_by else None
+        self.action_scale: np.float32 | None = None
+        """What actions are multiplied by before the env sees them (``None``: nothing)."""
         self.model = None
 
     def default(self, parameter: ParameterSpec) -> float | None:
@@ -160,15 +158,12 @@ class AttributePhysics:
             setattr(self.env, parameter.attribute, values[parameter.name])
         if self._derive is not None:
             self._derive(self.env)
+        if self._scale_attribute is not None:
+            scale = getattr(self.env, self._scale_attribute) / self._base_scale
+            self.action_scale = None if scale == 1.0 else np.float32(scale)
 
     def value(self, parameter: ParameterSpec) -> float:
         return float(getattr(self.env, parameter.attribute))
-
-    def transform_action(self, action):
-        if self._scale_attribute is None:
-            return action
-        scale = getattr(self.env, self._scale_attribute) / self._base_scale
-        return np.asarray(action, dtype=np.float32) * np.float32(scale)
 
 
 def cartpole_derived(env: gym.Env) -> None:
@@ -182,6 +177,7 @@ class FrozenLakePhysics:
     tiles, layout from ``map_seed``) and the probability ``success_rate`` of moving as intended."""
 
     kind = "classic_control"
+    action_scale = None
     _ATTRIBUTES = ("success_rate", "frozen_fraction", "map_seed")
 
     def __init__(self, base_id: str, **kwargs) -> None:
@@ -227,6 +223,3 @@ class FrozenLakePhysics:
         if parameter.attribute == "success_rate":
             return float(self.success_rate)
         return float(self.values.get(parameter.attribute, float("nan")))
-
-    def transform_action(self, action):
-        return action
