@@ -17,9 +17,9 @@ import math
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from jaxl.config.schema import NonNegativeInt, ParameterOverride, Section, _got
+from jaxl.config.schema import NonNegativeInt, ParameterOverride, RangePair, Section, _got
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "specs"
 """Where the default specs live, one ``<env name>.json`` per registered env."""
@@ -57,22 +57,12 @@ class ParameterSpec(Section):
     """Index into a vector attribute (``size``'s radius is 0); ``null`` means 0 for vectors."""
     default: float | None = None
     """The unmodified value; read from the model when omitted, checked against it when given."""
-    range: tuple[float, float]
+    range: RangePair
     """``[low, high]``: absolute values, or multiples of ``default`` with ``range_type: scale``."""
     range_type: Literal["absolute", "scale"] = "absolute"
     law: Law = "uniform"
     """``uniform`` in the value, or ``log_uniform`` (uniform in its logarithm; needs low > 0)."""
     description: str = ""
-
-    @field_validator("range", mode="before")
-    @classmethod
-    def _two_numbers(cls, value):
-        ok = isinstance(value, (list, tuple)) and len(value) == 2
-        if not ok or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
-        ):
-            raise ValueError(f"expected [low, high], two numbers, got {_got(value)}")
-        return tuple(float(v) for v in value)
 
     @model_validator(mode="after")
     def _consistent(self) -> ParameterSpec:
