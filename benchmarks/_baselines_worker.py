@@ -220,6 +220,18 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
     return result
 
 
+def time_single_env(env: Any, actions: Any, seed: int) -> float:
+    """Seconds one environment takes to step through ``actions``, resetting at episode ends
+    (the first reset, seeded with ``seed``, is not timed)."""
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    return time.perf_counter() - start
+
+
 def random_actions(space: Any, shape: tuple[int, ...], seed: int) -> Any:
     """Draw uniformly random actions of a ``Discrete`` or bounded ``Box`` space.
 
@@ -258,13 +270,7 @@ def run_raw_env(env_id: str, n_envs: int, seed: int, total_steps: int) -> dict[s
     if n_envs == 1:
         env = gym.make(env_id)
         actions = random_actions(env.action_space, (n_iterations,), seed)
-        env.reset(seed=seed)
-        start = time.perf_counter()
-        for action in actions:
-            _, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                env.reset()
-        seconds = time.perf_counter() - start
+        seconds = time_single_env(env, actions, seed)
         env.close()
         kind = "bare env"
     else:

@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _baselines_worker import random_actions, time_single_env  # noqa: E402
 from _speed_common import machine_info, write_json  # noqa: E402
 
 import jaxl.envs  # noqa: E402, F401  (registers the jaxl/ envs)
@@ -62,15 +63,8 @@ def build_times(env_id: str, variants: int) -> dict[str, float]:
 
 
 def steps_per_second(env: gym.Env, steps: int, seed: int) -> float:
-    env.action_space.seed(seed)
-    actions = [env.action_space.sample() for _ in range(steps)]
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-    return steps / (time.perf_counter() - start)
+    actions = random_actions(env.action_space, (steps,), seed)
+    return steps / time_single_env(env, actions, seed)
 
 
 def stepping(env_id: str, steps: int, repeats: int) -> dict[str, float]:
