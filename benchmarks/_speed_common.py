@@ -12,11 +12,13 @@ It only needs the Python standard library.
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -33,10 +35,19 @@ BENCH_VENV = REPO_ROOT / ".venv-bench"
 WORKER = BENCH_DIR / "_baselines_worker.py"
 SETUP_SCRIPT = BENCH_DIR / "setup_bench_env.sh"
 
-FRAMEWORKS = ("jaxl", "sbx", "sb3")
+FRAMEWORKS = ("jaxl", "jaxl-warm", "sbx", "sb3")
+"""``jaxl`` runs with JAX's compilation cache off, so that every run compiles its programs as every
+SBX run does; ``jaxl-warm`` runs with a compilation cache that an untimed run filled first, as a
+second run of the same config on the same machine (the next seed of a sweep) finds it."""
 #: Other processes using more than this many cores during a run make its timing unreliable.
 BUSY_CORES_THRESHOLD = 0.25
-LABELS = {"raw-env": "raw env", "jaxl": "JAXL", "sbx": "SBX", "sb3": "SB3"}
+LABELS = {
+    "raw-env": "raw env",
+    "jaxl": "JAXL",
+    "jaxl-warm": "JAXL warm",
+    "sbx": "SBX",
+    "sb3": "SB3",
+}
 
 #: Distributions whose versions the report records, per virtualenv.
 LIBRARY_PACKAGES = ["jaxl", "jax", "jaxlib", "flax", "gymnasium"]
@@ -96,11 +107,14 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def run_command(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+def run_command(
+    command: list[str], timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command from the repository root and fail with a short message if it fails.
 
     :param command: the program and its arguments.
     :param timeout: seconds before the command is killed.
+    :param env: environment variables to set on top of :func:`subprocess_env`.
     :returns: the finished process, with its standard output and error as text.
     :raises RunError: when the command exits non-zero or times out.
     """
@@ -108,7 +122,7 @@ def run_command(command: list[str], timeout: float) -> subprocess.CompletedProce
         proc = subprocess.run(
             command,
             cwd=REPO_ROOT,
-            env=subprocess_env(),
+            env=subprocess_env() | (env or {}),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -255,7 +269,12 @@ def read_jaxl_metrics(run_dir: Path) -> dict[str, Any]:
 
 
 def run_jaxl(
-    config: Path, seed: int, total_steps: int, timeout: float, overrides: Sequence[str] = ()
+    config: Path,
+    seed: int,
+    total_steps: int,
+    timeout: float,
+    overrides: Sequence[str] = (),
+    compilation_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Train with JAXL once through its CLI and read its speed from ``metrics.csv``.
 
@@ -264,16 +283,19 @@ def run_jaxl(
     :param total_steps: environment steps for the run.
     :param timeout: seconds before the run is killed.
     :param overrides: further ``KEY=VALUE`` config overrides.
+    :param compilation_cache: the folder of JAX's compilation cache for the run; ``None`` runs
+        with the cache off, so the run compiles everything.
     :returns: the run's metrics, plus ``process_seconds`` (whole CLI wall time).
     :raises RunError: when JAXL is not installed yet or the run fails.
     """
     reason = jaxl_missing_reason(config)
     if reason is not None:
         raise RunError(reason)
+    cache = {"JAXL_COMPILATION_CACHE": str(compilation_cache) if compilation_cache else "off"}
     with tempfile.TemporaryDirectory(prefix="jaxl-bench-") as out_dir:
         command = jaxl_command(config, seed, total_steps, Path(out_dir), overrides)
         start = time.perf_counter()
-        proc = run_command(command, timeout)
+        proc = run_command(command, timeout, cache)
         process_seconds = time.perf_counter() - start
         lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
         if not lines:
@@ -285,6 +307,46 @@ def run_jaxl(
     result["seed"] = seed
     result["process_seconds"] = process_seconds
     return result
+
+
+_WARM_CACHE: dict[str, Path] = {}
+"""The warm compilation cache of each (config, overrides) this process has benchmarked."""
+
+
+def run_jaxl_framework(
+    name: str,
+    config: Path,
+    seed: int,
+    total_steps: int,
+    timeout: float,
+    overrides: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Run ``jaxl`` (compilation cache off) or ``jaxl-warm`` (a warm compilation cache) once.
+
+    The first ``jaxl-warm`` run of a config fills a fresh cache in a temporary folder with one
+    untimed run of the same command first; later runs reuse that cache.
+
+    :param name: ``"jaxl"`` or ``"jaxl-warm"``.
+    :param config: the JAXL config file.
+    :param seed: the run's seed.
+    :param total_steps: environment steps for the run.
+    :param timeout: seconds before the run is killed.
+    :param overrides: further ``KEY=VALUE`` config overrides.
+    :returns: the run's metrics (:func:`run_jaxl`), with ``compilation_cache`` saying which.
+    """
+    if name == "jaxl":
+        return run_jaxl(config, seed, total_steps, timeout, overrides) | {
+            "compilation_cache": "off"
+        }
+    key = json.dumps([str(config), list(overrides)])
+    if key not in _WARM_CACHE:
+        cache = Path(tempfile.mkdtemp(prefix="jaxl-bench-xla-cache-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        print(f"  (filling the compilation cache {cache} with one untimed run)", flush=True)
+        run_jaxl(config, seed, total_steps, timeout, overrides, cache)
+        _WARM_CACHE[key] = cache
+    run = run_jaxl(config, seed, total_steps, timeout, overrides, _WARM_CACHE[key])
+    return run | {"compilation_cache": "warm"}
 
 
 def venv_versions(venv: Path, names: list[str]) -> dict[str, str | None]:
@@ -490,20 +552,23 @@ def format_ratio(value: float | None, as_percent: bool = False) -> str:
 
 
 def summary_ratios(results: dict[str, FrameworkResult]) -> dict[str, float | None]:
-    """Compute JAXL/SBX, JAXL/SB3 and JAXL/raw-env from the medians.
+    """Compute JAXL/SBX, JAXL/SB3, JAXL/raw-env and warm JAXL/SBX and /SB3 from the medians.
 
     :param results: the measured results, keyed by name.
-    :returns: the three ratios, ``None`` where a median is missing.
+    :returns: the ratios (JAXL with a warm compilation cache too), ``None`` where a median is
+        missing.
     """
 
     def median_of(name: str) -> float | None:
         return results[name].median if name in results else None
 
-    jaxl = median_of("jaxl")
+    jaxl, warm = median_of("jaxl"), median_of("jaxl-warm")
     return {
         "jaxl_over_sbx": ratio(jaxl, median_of("sbx")),
         "jaxl_over_sb3": ratio(jaxl, median_of("sb3")),
         "jaxl_over_raw_env": ratio(jaxl, median_of("raw-env")),
+        "jaxl_warm_over_sbx": ratio(warm, median_of("sbx")),
+        "jaxl_warm_over_sb3": ratio(warm, median_of("sb3")),
     }
 
 
@@ -534,6 +599,13 @@ def format_table(results: dict[str, FrameworkResult], title: str) -> str:
         f"JAXL / SB3 : {format_ratio(ratios['jaxl_over_sb3'])}",
         f"JAXL / raw-env ceiling: {format_ratio(ratios['jaxl_over_raw_env'], as_percent=True)}",
     ]
+    if "jaxl-warm" in results:
+        lines += [
+            f"JAXL warm / SBX : {format_ratio(ratios['jaxl_warm_over_sbx'])}",
+            f"JAXL warm / SB3 : {format_ratio(ratios['jaxl_warm_over_sb3'])}",
+            "(JAXL: compilation cache off, every run compiles as SBX's do; JAXL warm: the cache "
+            "filled by an earlier run of the same config)",
+        ]
     if "raw-env" in results:
         lines.append(f"(raw env: {results['raw-env'].info.get('measured_in', '?')})")
     lines += busy_warning(results)

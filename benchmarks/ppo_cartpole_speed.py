@@ -54,7 +54,7 @@ from _speed_common import (  # noqa: E402
     pick_env_venv,
     requested_names,
     results_report,
-    run_jaxl,
+    run_jaxl_framework,
     run_worker,
     venv_python,
     write_json,
@@ -71,15 +71,15 @@ DEFAULT_TOTAL_STEPS = N_ENVS * N_STEPS_PER_ENV * 6
 def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> dict[str, Any]:
     """Run one timed job of a framework or of the raw environment.
 
-    :param name: ``"raw-env"``, ``"jaxl"``, ``"sbx"`` or ``"sb3"``.
+    :param name: ``"raw-env"``, ``"jaxl"``, ``"jaxl-warm"``, ``"sbx"`` or ``"sb3"``.
     :param seed: the run's seed.
     :param args: the parsed command line.
     :param env_venv: the virtualenv that runs the raw-environment measurement.
     :returns: the run's result.
     :raises RunError: when the run fails.
     """
-    if name == "jaxl":
-        return run_jaxl(JAXL_CONFIG, seed, args.total_steps, args.timeout)
+    if name in ("jaxl", "jaxl-warm"):
+        return run_jaxl_framework(name, JAXL_CONFIG, seed, args.total_steps, args.timeout)
     python = venv_python(env_venv if name == "raw-env" else BENCH_VENV)
     return run_worker(python, name, seed, args.total_steps, args.timeout)
 

@@ -67,7 +67,7 @@ from _speed_common import (  # noqa: E402
     pick_env_venv,
     requested_names,
     results_report,
-    run_jaxl,
+    run_jaxl_framework,
     run_worker,
     venv_python,
     write_json,
@@ -108,15 +108,16 @@ def jaxl_overrides(args: argparse.Namespace) -> list[str]:
 def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> dict[str, Any]:
     """Run one timed job of a framework or of the raw environment.
 
-    :param name: ``"raw-env"``, ``"jaxl"``, ``"sbx"`` or ``"sb3"``.
+    :param name: ``"raw-env"``, ``"jaxl"``, ``"jaxl-warm"``, ``"sbx"`` or ``"sb3"``.
     :param seed: the run's seed.
     :param args: the parsed command line.
     :param env_venv: the virtualenv that runs the raw-environment measurement.
     :returns: the run's result.
     :raises RunError: when the run fails or JAXL took another number of steps than asked.
     """
-    if name == "jaxl":
-        run = run_jaxl(JAXL_CONFIG, seed, args.total_steps, args.timeout, jaxl_overrides(args))
+    if name in ("jaxl", "jaxl-warm"):
+        overrides = jaxl_overrides(args)
+        run = run_jaxl_framework(name, JAXL_CONFIG, seed, args.total_steps, args.timeout, overrides)
         if run["env_steps"] != args.total_steps:
             raise RunError(f"JAXL took {run['env_steps']} env steps, not {args.total_steps}")
         return run

@@ -229,11 +229,13 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxl`` console script."""
     args = _parser().parse_args(argv)
+    from jaxl.compilation_cache import enable_compilation_cache
     from jaxl.device import DeviceError, check_device, configure_device
 
     try:
         configure_device(args.device)
         check_device(args.device)
+        enable_compilation_cache()
         return _run(args)
     except DeviceError as error:
         print(f"jaxl: error: {error}", file=sys.stderr)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if "JAXL_COMPILATION_CACHE" not in os.environ:
+    # One compilation cache for the whole session (the CLI turns it on; subprocesses inherit it),
+    # instead of the user's ~/.cache/jaxl/xla.
+    _cache = tempfile.mkdtemp(prefix="jaxl-test-xla-cache-")
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    os.environ["JAXL_COMPILATION_CACHE"] = _cache
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
