@@ -246,24 +246,25 @@ def fill_replay(learner: SACLearner, count: int, seed: int) -> None:
 
 
 class StepRunner:
-    """Calls the learner's jitted step repeatedly, threading the donated state through (the
-    replay buffer is only read by the step)."""
+    """Calls the learner's jitted step repeatedly, threading the donated state and replay buffer
+    through. Each call stores one transition, as in training (the buffer's last one again)."""
 
     def __init__(self, learner: SACLearner) -> None:
         self.step = learner._step
         self.state, self.buffer_state = learner.state, learner.replay.state
+        self.pending = jax.tree.map(lambda field: np.asarray(field[-1:]), learner.replay.contents())
         self.obs = np.asarray(learner.collector.obs, np.float32)
 
     def lower(self, learn: bool) -> Any:
         """Lower and compile the step (``explore=False``) for the current arguments."""
         return self.step.lower(
-            self.state, self.buffer_state, self.obs, learn=learn, explore=False
+            self.state, self.buffer_state, self.pending, self.obs, learn=learn, explore=False
         ).compile()
 
     def call(self, learn: bool) -> jax.Array:
         """One call; returns the env action (not waited for)."""
-        self.state, _, env_action, _ = self.step(
-            self.state, self.buffer_state, self.obs, learn=learn, explore=False
+        self.state, self.buffer_state, _, env_action, _ = self.step(
+            self.state, self.buffer_state, self.pending, self.obs, learn=learn, explore=False
         )
         return env_action
 

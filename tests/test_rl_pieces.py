@@ -186,6 +186,55 @@ def test_device_buffer_wraps_around_and_samples_only_stored_items(tmp_path):
     np.testing.assert_array_equal(reloaded.contents().action, contents.action)
 
 
+def test_sampling_with_pending_transitions_equals_sampling_after_appending_them():
+    """What the SAC step relies on to sample before it appends: same key, same batch."""
+    # Not full, then: wraps while filling / fills exactly; then full (overwriting the oldest).
+    for counts in ((5, 5, 4, 5, 6, 2), (5, 5, 6, 7, 3)):
+        buffer = DeviceReplayBuffer(16, (3,), (2,), batch_size=16, seed=0)
+        start = 0
+        for count in counts:
+            pending = _transitions(start, count)
+            keys = [jax.random.PRNGKey(start * 10 + k) for k in range(8)]
+            before = [buffer.sample_fn(buffer.state, key, pending) for key in keys]
+            buffer.add(pending)
+            after = [buffer.sample_fn(buffer.state, key) for key in keys]
+            for got, expected in zip(before, after, strict=True):
+                for field_got, field_expected in zip(got, expected, strict=True):
+                    np.testing.assert_array_equal(field_got, field_expected)
+            drawn = set(np.concatenate([np.asarray(batch.reward) for batch in after]).tolist())
+            stored = buffer.contents().reward
+            assert drawn <= set(stored.tolist())
+            assert {stored[0], stored[-1]} <= drawn  # the oldest and the newest are drawn
+            start += count
+
+
+def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_path):
+    """Sampling and appending share one jitted call; XLA must not copy the storage for it."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    learner.update()
+    learner.update()
+    compiled = learner._step.lower(
+        learner.state,
+        learner.replay.state,
+        learner._pending,
+        learner.collector.obs,
+        learn=True,
+        explore=False,
+    ).compile()
+    capacity = learner.replay.capacity
+    storage_copies = [
+        line
+        for line in compiled.as_text().splitlines()
+        if f"[1,{capacity}" in line and " copy(" in line
+    ]
+    assert storage_copies == []
+
+
 def test_reinforce_and_a2c_run_on_continuous_actions(tmp_path):
     """The same learners serve Box actions through a Gaussian head (no per-action-space copy)."""
     from conftest import load_example, write_config

@@ -1,11 +1,16 @@
 """A replay buffer whose storage lives in JAX arrays, so that sampling runs inside jitted updates.
 
-Storage, insertion and uniform sampling are Flashbax's item buffer: pure functions over a state
-pytree. :class:`DeviceReplayBuffer` keeps that state and gives it the same host-side interface as
-the NumPy buffers (``add``, ``sample``, ``contents``, ``save``, ``load``, ``len``), and exposes the
-pure functions (:attr:`DeviceReplayBuffer.add_fn`, :attr:`DeviceReplayBuffer.sample_fn`) for
-learners that fuse sampling and gradient steps into one jitted call. The state is a plain pytree
+Storage and insertion are Flashbax's item buffer: pure functions over a state pytree.
+:class:`DeviceReplayBuffer` keeps that state and gives it the same host-side interface as the
+NumPy buffers (``add``, ``sample``, ``contents``, ``save``, ``load``, ``len``), and exposes pure
+functions (:attr:`DeviceReplayBuffer.add_fn`, :attr:`DeviceReplayBuffer.sample_fn`) for learners
+that fuse storing, sampling and gradient steps into one jitted call. The state is a plain pytree
 of arrays, so it is saved whole in a learner's checkpoint.
+
+:meth:`DeviceReplayBuffer.sample_fn` can sample as if a batch of new transitions had already been
+appended, without writing them. A jitted call can then sample first and append last, so that
+XLA updates the (donated) storage in place; appending first and sampling from the result makes
+XLA copy the whole storage on every call.
 """
 
 from __future__ import annotations
@@ -75,12 +80,13 @@ class DeviceReplayBuffer:
         self.state: BufferState = self._buffer.init(example)
         self._host_key = jax.random.PRNGKey(seed)
         self._add = jax.jit(self.add_fn, donate_argnums=0)
+        self._append_copy = jax.jit(self.add_fn)
         self.metadata: dict[str, Any] = {}
 
-    def add_fn(self, state: BufferState, transitions: Transitions) -> BufferState:
-        """Pure: ``state`` with a batch of transitions (leading axis = batch) appended."""
+    def _as_stored(self, transitions: Transitions) -> Transitions:
+        """A batch of transitions as JAX arrays of the stored dtypes."""
         obs_dtype, action_dtype = self._dtypes
-        batch = Transitions(
+        return Transitions(
             obs=jnp.asarray(transitions.obs, obs_dtype),
             action=jnp.asarray(transitions.action, action_dtype),
             reward=jnp.asarray(transitions.reward, jnp.float32),
@@ -88,11 +94,45 @@ class DeviceReplayBuffer:
             terminated=jnp.asarray(transitions.terminated, bool),
             truncated=jnp.asarray(transitions.truncated, bool),
         )
-        return self._buffer.add(state, batch)
 
-    def sample_fn(self, state: BufferState, key: jax.Array) -> Transitions:
-        """Pure: ``batch_size`` transitions drawn uniformly with replacement."""
-        return self._buffer.sample(state, key).experience
+    def add_fn(self, state: BufferState, transitions: Transitions) -> BufferState:
+        """Pure: ``state`` with a batch of transitions (leading axis = batch) appended."""
+        return self._buffer.add(state, self._as_stored(transitions))
+
+    def sample_fn(
+        self, state: BufferState, key: jax.Array, pending: Transitions | None = None
+    ) -> Transitions:
+        """Pure: ``batch_size`` transitions drawn uniformly with replacement.
+
+        :param state: the buffer state.
+        :param key: the random key of the draw.
+        :param pending: a batch of transitions (leading axis = batch) that is about to be
+            appended with :meth:`add_fn`. The draw is then exactly the one from the appended
+            state (same slots, same key, same result), and reads ``state`` only.
+        :returns: the sampled transitions, each field with a leading ``batch_size`` axis.
+        """
+        stored = jnp.where(state.is_full, self.capacity, state.current_index)
+        new = 0 if pending is None else int(np.shape(pending.reward)[0])
+        count = jnp.minimum(stored + new, self.capacity)
+        slots = jax.random.randint(key, (self.batch_size,), 0, count)
+        batch = jax.tree.map(lambda field: field[0, slots], state.experience)
+        if pending is None:
+            return batch
+        # Appending writes pending[i] into slot (current_index + i) % capacity.
+        offset = (slots - state.current_index) % self.capacity
+        is_new = offset < new
+        fresh = jax.tree.map(
+            lambda field: field[jnp.minimum(offset, new - 1)], self._as_stored(pending)
+        )
+
+        def pick(old: jax.Array, appended: jax.Array) -> jax.Array:
+            return jnp.where(is_new.reshape(-1, *[1] * (old.ndim - 1)), appended, old)
+
+        return jax.tree.map(pick, batch, fresh)
+
+    def appended(self, transitions: Transitions) -> BufferState:
+        """The state with ``transitions`` appended, leaving this buffer as it is (a copy)."""
+        return self._append_copy(self.state, transitions)
 
     def __len__(self) -> int:
         if bool(self.state.is_full):

@@ -1,10 +1,10 @@
 """SAC as an :class:`~jaxl.learners.base.OnlineLearner` with its replay buffer on the device.
 
 Reading order: :class:`SACState` (everything that changes except the replay buffer),
-:func:`make_sac_step` (one jitted call per env step: store the previous transition, run
-``gradient_steps`` gradient steps in one ``lax.scan``, pick the next action), :class:`SACLearner`
-(the host loop that steps the environments and appends each step's transitions to the replay
-buffer with the buffer's own donated jitted ``add``).
+:func:`make_sac_step` (one jitted call per env step: run ``gradient_steps`` gradient steps in one
+``lax.scan`` on batches drawn as if the previous env step's transitions were stored, store them,
+pick the next action), :class:`SACLearner` (the host loop that steps the environments and hands
+each step's transitions to the next call).
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ import numpy as np
 import optax
 from flax import struct
 
-from jaxl.buffers import DeviceReplayBuffer
+from jaxl.buffers import DeviceReplayBuffer, Transitions
 from jaxl.config.schema import REPLAY_CAPACITY, ExperimentConfig, SACConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
 from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
+
+IN_PLACE_APPEND = {"xla_cpu_copy_insertion_use_region_analysis": True}
+"""XLA CPU options of the step: without region analysis, XLA copies the whole replay storage on
+every call to append in place after sampling from it."""
 
 
 @struct.dataclass
@@ -51,20 +55,22 @@ def make_sac_step(
 ):
     """Build the jitted per-env-step call.
 
-    ``step(state, buffer_state, obs, learn=..., explore=...)`` runs ``hp.gradient_steps``
-    gradient steps on batches sampled from the buffer if ``learn``, and returns actions for
-    ``obs``: uniform on the squashed action box if ``explore``, otherwise sampled from the policy.
-    It returns ``(state, policy_action, env_action, metrics)``. ``state`` is donated; the buffer
-    is only read. (Appending inside the same call would make XLA copy the whole replay memory
-    on every call, because the sampling loop reads the buffer that the call also returns.)
+    ``step(state, buffer_state, pending, obs, learn=..., explore=...)`` runs
+    ``hp.gradient_steps`` gradient steps if ``learn``, on batches drawn from the buffer with the
+    ``pending`` transitions (the previous env step's, or ``None``) counted as stored; then appends
+    ``pending`` to the buffer and returns actions for ``obs``: uniform on the squashed action box
+    if ``explore``, otherwise sampled from the policy. It returns ``(state, buffer_state,
+    policy_action, env_action, metrics)``. This is exactly "append, then train", as one call
+    instead of two: every read of the buffer comes before the write, so XLA appends in place
+    into the donated ``buffer_state``.
     """
     critic_grad = jax.grad(partial(critic_loss, networks=networks, gamma=hp.gamma), has_aux=True)
     actor_grad = jax.grad(partial(actor_loss, networks=networks), has_aux=True)
     temperature_grad = jax.grad(partial(temperature_loss, target_entropy=target_entropy))
 
-    def gradient_step(state: SACState, key: jax.Array, buffer_state):
+    def gradient_step(state: SACState, key: jax.Array, buffer_state, pending):
         sample_key, critic_key, actor_key = jax.random.split(key, 3)
-        batch = replay.sample_fn(buffer_state, sample_key)
+        batch = replay.sample_fn(buffer_state, sample_key, pending)
         params = state.params
         grads, metrics = critic_grad(
             params["q"], state.target_q, params["policy"], state.log_alpha, batch, critic_key
@@ -96,15 +102,16 @@ def make_sac_step(
         )
         return state, metrics
 
-    def step(state: SACState, buffer_state, obs, *, learn: bool, explore: bool):
+    def step(state: SACState, buffer_state, pending, obs, *, learn: bool, explore: bool):
         key, train_key, act_key = jax.random.split(state.key, 3)
         metrics = {}
         if learn:
             keys = jax.random.split(train_key, hp.gradient_steps)
-            state, metrics = jax.lax.scan(
-                partial(gradient_step, buffer_state=buffer_state), state, keys
-            )
+            train = partial(gradient_step, buffer_state=buffer_state, pending=pending)
+            state, metrics = jax.lax.scan(train, state, keys)
             metrics = jax.tree.map(jnp.mean, metrics)
+        if pending is not None:
+            buffer_state = replay.add_fn(buffer_state, pending)
         obs = jnp.asarray(obs, jnp.float32)
         if explore:
             shape = (obs.shape[0], networks.action.size)
@@ -112,19 +119,24 @@ def make_sac_step(
         else:
             action = networks.distribution(state.params, obs).sample(seed=act_key)
         env_action = networks.action.to_env(action, networks.head.kind)
-        return state.replace(key=key), action, env_action, metrics
+        return state.replace(key=key), buffer_state, action, env_action, metrics
 
-    return jax.jit(step, static_argnames=("learn", "explore"), donate_argnums=0)
+    return jax.jit(
+        step,
+        static_argnames=("learn", "explore"),
+        donate_argnums=(0, 1),
+        compiler_options=IN_PLACE_APPEND,
+    )
 
 
 class SACLearner(OnlineLearner):
     """SAC on a vectorised Gymnasium environment with continuous actions.
 
     One :meth:`update` takes ``steps_per_update`` vectorised env steps, each one jitted call
-    (see :func:`make_sac_step`) plus the buffer's append. Only each step's new transitions cross
-    from host to device. The
-    replay buffer's state is part of the checkpoint, so a resumed run continues with the same
-    buffer contents.
+    (see :func:`make_sac_step`) that also stores the previous step's transitions. Only each
+    step's new transitions cross from host to device. The replay buffer's state, with the last
+    step's transitions stored, is part of the checkpoint, so a resumed run continues with the
+    same buffer contents.
     """
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
@@ -166,6 +178,8 @@ class SACLearner(OnlineLearner):
         self._step = make_sac_step(
             self.networks, self.replay, self.optimizer, hp, self.target_entropy
         )
+        self._pending: Transitions | None = None
+        """The last env step's transitions, stored by the next jitted step."""
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
         self._act = make_act(self.networks, None, deterministic=False)
         self.init(jax.random.PRNGKey(seed))
@@ -212,11 +226,16 @@ class SACLearner(OnlineLearner):
         for _ in range(hp.steps_per_update):
             warm = env_steps >= hp.learning_starts
             learn = warm and vector_step % hp.train_freq == 0
-            state, action, env_action, step_metrics = self._step(
-                state, self.replay.state, self.collector.obs, learn=learn, explore=not warm
+            state, self.replay.state, action, env_action, step_metrics = self._step(
+                state,
+                self.replay.state,
+                self._pending,
+                self.collector.obs,
+                learn=learn,
+                explore=not warm,
             )
             metrics = step_metrics or metrics
-            self.replay.add(self.collector.step(np.asarray(env_action))._replace(action=action))
+            self._pending = self.collector.step(np.asarray(env_action))._replace(action=action)
             env_steps += hp.num_envs
             vector_step += 1
         self.state = state.replace(
@@ -224,19 +243,27 @@ class SACLearner(OnlineLearner):
         )
         row = {k: float(v) for k, v in jax.device_get(metrics).items()}
         row["learning_rate"] = float(self.schedule(self.state.gradient_steps))
-        row["buffer_size"] = float(len(self.replay))
+        pending = 0 if self._pending is None else hp.num_envs
+        row["buffer_size"] = float(min(len(self.replay) + pending, self.replay.capacity))
         return row
+
+    def _replay_state(self):
+        """The replay buffer's state with the last env step's transitions stored."""
+        if self._pending is None:
+            return self.replay.state
+        return self.replay.appended(self._pending)
 
     def act_fn(self, deterministic: bool = True):
         act = self._act_deterministic if deterministic else self._act
         return policy_from_act(act, self.state.params, None)
 
     def checkpoint(self):
-        return {**super().checkpoint(), "replay": self.replay.state}
+        return {**super().checkpoint(), "replay": self._replay_state()}
 
     def restore(self, items) -> None:
         super().restore(items)
         self.replay.state = items["replay"]
+        self._pending = None
 
     def checkpoint_targets(self):
         return {**super().checkpoint_targets(), "replay": self.replay.state}
