@@ -6,7 +6,7 @@ observations, 3 actions, a 256x256 ReLU actor and twin 256x256 ReLU critics, bat
 its device replay buffer with random transitions, and then:
 
 1. counts the floating-point operations of one training call of the jitted per-env-step
-   function (``SACLearner._step`` with ``learn=True, explore=False``: one gradient step on a
+   function (``SACLearner._step`` with ``learn=True``: one gradient step on a
    batch of 256, plus picking the next action) with XLA's cost analysis of the compiled
    executable, and of the call without learning (``learn=False``), whose difference is the
    gradient step alone;
@@ -256,15 +256,15 @@ class StepRunner:
         self.obs = np.asarray(learner.collector.obs, np.float32)
 
     def lower(self, learn: bool) -> Any:
-        """Lower and compile the step (``explore=False``) for the current arguments."""
+        """Lower and compile the step for the current arguments."""
         return self.step.lower(
-            self.state, self.buffer_state, self.pending, self.obs, learn=learn, explore=False
+            self.state, self.buffer_state, self.pending, self.obs, learn=learn
         ).compile()
 
     def call(self, learn: bool) -> jax.Array:
         """One call; returns the env action (not waited for)."""
         self.state, self.buffer_state, _, env_action, _ = self.step(
-            self.state, self.buffer_state, self.pending, self.obs, learn=learn, explore=False
+            self.state, self.buffer_state, self.pending, self.obs, learn=learn
         )
         return env_action
 

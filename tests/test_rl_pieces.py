@@ -7,6 +7,7 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy.stats import norm
 
 from jaxl.buffers import DeviceReplayBuffer, Transitions, load_buffer
@@ -224,7 +225,6 @@ def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_p
         learner._pending,
         learner.collector.obs,
         learn=True,
-        explore=False,
     ).compile()
     capacity = learner.replay.capacity
     storage_copies = [
@@ -252,3 +252,52 @@ def test_reinforce_and_a2c_run_on_continuous_actions(tmp_path):
         assert learner.env_steps == 3 * learner.env_steps_per_update
         action = learner.act_fn()(np.zeros((2, 3), np.float32))
         assert action.shape == (2, 1) and np.all(np.abs(action) <= 2.0)
+
+
+def _stored_in_order(learner) -> Transitions:
+    """The learner's replay contents, oldest first, with the pending transitions stored."""
+    state = learner.replay.state
+    learner.replay.state = learner._replay_state()
+    try:
+        return learner.replay.contents()
+    finally:
+        learner.replay.state = state
+
+
+@pytest.mark.parametrize("capacity", [64, 1000])
+def test_sac_warm_up_stores_every_random_step_in_order(small_sac_config, tmp_path, capacity):
+    """The random-action warm-up runs on the host and stores its steps in one append: every
+    step, in order, none twice, also when one append is longer than the buffer; learning then
+    starts on the stored steps."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    small_sac_config["learner_config"].update(learning_starts=250, steps_per_update=100)
+    small_sac_config["learner_config"]["buffer_config"]["buffer_size"] = capacity
+    small_sac_config["learner_config"]["batch_size"] = 64
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    for update in range(3):  # 100 + 100 + 50 warm-up steps, then 50 learning steps
+        row = learner.update()
+        assert row["buffer_size"] == min(100 * (update + 1), capacity)
+        stored = _stored_in_order(learner)
+        # Consecutive steps chain, except across an episode's end (Pendulum truncates at 200).
+        chained = np.isclose(stored.next_obs[:-1], stored.obs[1:]).all(axis=1)
+        assert np.all(chained | stored.truncated[:-1])
+        np.testing.assert_array_equal(stored.obs[-1], np.float32(learner._pending.obs[-1]))
+        assert np.all(np.abs(stored.action) <= 1.0)
+    assert "q_loss" in row and learner.state.gradient_steps == 50
+
+
+def test_sac_with_learning_starts_zero_takes_one_random_step_first(small_sac_config, tmp_path):
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    small_sac_config["learner_config"].update(learning_starts=0, steps_per_update=10)
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    learner.update()
+    assert int(learner.state.gradient_steps) == 9
+    assert int(learner.state.env_steps) == 10

@@ -335,7 +335,8 @@ class SACConfig(Section):
     num_envs: PositiveInt = 1
     batch_size: PositiveInt = 256
     learning_starts: NonNegativeInt = 10_000
-    """Env steps of uniformly random actions before learning starts."""
+    """Env steps of uniformly random actions before learning starts (at least one vectorised
+    step, so that learning never starts on an empty buffer)."""
     gradient_steps: PositiveInt = 1
     """Gradient steps per training call (fused in one ``lax.scan``)."""
     train_freq: PositiveInt = 1

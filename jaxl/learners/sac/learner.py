@@ -3,8 +3,8 @@
 Reading order: :class:`SACState` (everything that changes except the replay buffer),
 :func:`make_sac_step` (one jitted call per env step: run ``gradient_steps`` gradient steps in one
 ``lax.scan`` on batches drawn as if the previous env step's transitions were stored, store them,
-pick the next action), :class:`SACLearner` (the host loop that steps the environments and hands
-each step's transitions to the next call).
+pick the next action), :func:`make_random_actions` (the warm-up's actions), :class:`SACLearner`
+(the host loop that steps the environments and hands each step's transitions to the next call).
 """
 
 from __future__ import annotations
@@ -55,11 +55,10 @@ def make_sac_step(
 ):
     """Build the jitted per-env-step call.
 
-    ``step(state, buffer_state, pending, obs, learn=..., explore=...)`` runs
-    ``hp.gradient_steps`` gradient steps if ``learn``, on batches drawn from the buffer with the
-    ``pending`` transitions (the previous env step's, or ``None``) counted as stored; then appends
-    ``pending`` to the buffer and returns actions for ``obs``: uniform on the squashed action box
-    if ``explore``, otherwise sampled from the policy. It returns ``(state, buffer_state,
+    ``step(state, buffer_state, pending, obs, learn=...)`` runs ``hp.gradient_steps`` gradient
+    steps if ``learn``, on batches drawn from the buffer with the ``pending`` transitions (the
+    previous env step's, or ``None``) counted as stored; then appends ``pending`` to the buffer
+    and returns actions for ``obs`` sampled from the policy. It returns ``(state, buffer_state,
     policy_action, env_action, metrics)``. This is exactly "append, then train", as one call
     instead of two: every read of the buffer comes before the write, so XLA appends in place
     into the donated ``buffer_state``.
@@ -102,7 +101,7 @@ def make_sac_step(
         )
         return state, metrics
 
-    def step(state: SACState, buffer_state, pending, obs, *, learn: bool, explore: bool):
+    def step(state: SACState, buffer_state, pending, obs, *, learn: bool):
         key, train_key, act_key = jax.random.split(state.key, 3)
         metrics = {}
         if learn:
@@ -113,27 +112,37 @@ def make_sac_step(
         if pending is not None:
             buffer_state = replay.add_fn(buffer_state, pending)
         obs = jnp.asarray(obs, jnp.float32)
-        if explore:
-            shape = (obs.shape[0], networks.action.size)
-            action = jax.random.uniform(act_key, shape, minval=-1.0, maxval=1.0)
-        else:
-            action = networks.distribution(state.params, obs).sample(seed=act_key)
+        action = networks.distribution(state.params, obs).sample(seed=act_key)
         env_action = networks.action.to_env(action, networks.head.kind)
         return state.replace(key=key), buffer_state, action, env_action, metrics
 
     return jax.jit(
         step,
-        static_argnames=("learn", "explore"),
+        static_argnames="learn",
         donate_argnums=(0, 1),
         compiler_options=IN_PLACE_APPEND,
     )
 
 
+def make_random_actions(networks: Networks, num_envs: int):
+    """Build the jitted warm-up policy: ``random_actions(key, count)`` returns ``count`` steps of
+    actions for ``num_envs`` envs, uniform on the squashed box ``[-1, 1]``, and the same actions
+    in the env's bounds, each of shape ``[count, num_envs, action size]``."""
+
+    def random_actions(key: jax.Array, count: int):
+        shape = (count, num_envs, networks.action.size)
+        action = jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
+        return action, networks.action.to_env(action, networks.head.kind)
+
+    return jax.jit(random_actions, static_argnums=1)
+
+
 class SACLearner(OnlineLearner):
     """SAC on a vectorised Gymnasium environment with continuous actions.
 
-    One :meth:`update` takes ``steps_per_update`` vectorised env steps, each one jitted call
-    (see :func:`make_sac_step`) that also stores the previous step's transitions. Only each
+    One :meth:`update` takes ``steps_per_update`` vectorised env steps: random ones on the
+    host until ``learning_starts``, then each one jitted call (see :func:`make_sac_step`) that
+    also stores the previous step's transitions. Only each
     step's new transitions cross from host to device. The replay buffer's state, with the last
     step's transitions stored, is part of the checkpoint, so a resumed run continues with the
     same buffer contents.
@@ -178,6 +187,7 @@ class SACLearner(OnlineLearner):
         self._step = make_sac_step(
             self.networks, self.replay, self.optimizer, hp, self.target_entropy
         )
+        self._random_actions = make_random_actions(self.networks, hp.num_envs)
         self._pending: Transitions | None = None
         """The last env step's transitions, stored by the next jitted step."""
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
@@ -221,21 +231,21 @@ class SACLearner(OnlineLearner):
         hp = self.hp
         state = self.state
         env_steps = int(state.env_steps)
+        remaining = hp.steps_per_update
+        warm_up = self._warm_up_steps(env_steps, remaining)
+        if warm_up:
+            state = self._warm_up(state, warm_up)
+            env_steps += warm_up * hp.num_envs
+            remaining -= warm_up
         vector_step = env_steps // hp.num_envs
         metrics = {}
-        for _ in range(hp.steps_per_update):
-            warm = env_steps >= hp.learning_starts
-            learn = warm and vector_step % hp.train_freq == 0
+        for _ in range(remaining):
+            learn = vector_step % hp.train_freq == 0
             state, self.replay.state, action, env_action, step_metrics = self._step(
-                state,
-                self.replay.state,
-                self._pending,
-                self.collector.obs,
-                learn=learn,
-                explore=not warm,
+                state, self.replay.state, self._pending, self.collector.obs, learn=learn
             )
             metrics = step_metrics or metrics
-            self._pending = self.collector.step(np.asarray(env_action))._replace(action=action)
+            self._pending = _as_pending(self.collector.step(np.asarray(env_action)), action)
             env_steps += hp.num_envs
             vector_step += 1
         self.state = state.replace(
@@ -246,6 +256,32 @@ class SACLearner(OnlineLearner):
         pending = 0 if self._pending is None else hp.num_envs
         row["buffer_size"] = float(min(len(self.replay) + pending, self.replay.capacity))
         return row
+
+    def _warm_up_steps(self, env_steps: int, limit: int) -> int:
+        """Vectorised steps of random actions still to take, at most ``limit``: until
+        ``learning_starts`` env steps, and at least one, so that learning never starts on an
+        empty buffer."""
+        still = max(self.hp.learning_starts, 1) - env_steps
+        return min(max(-(-still // self.hp.num_envs), 0), limit)
+
+    def _warm_up(self, state: SACState, count: int) -> SACState:
+        """Take ``count`` vectorised steps of uniformly random actions on the host, then store
+        their transitions (and any pending ones) in one append. The last step's transitions stay
+        pending, for the next training call to store."""
+        key, actions_key = jax.random.split(state.key)
+        actions, env_actions = jax.device_get(self._random_actions(actions_key, count))
+        steps = [
+            _as_pending(self.collector.step(env_action), action)
+            for action, env_action in zip(actions, env_actions, strict=True)
+        ]
+        to_store = steps[:-1] if self._pending is None else [self._pending, *steps[:-1]]
+        if to_store:
+            batch = Transitions(*(np.concatenate(field) for field in zip(*to_store, strict=True)))
+            for start in range(0, len(batch.reward), self.replay.capacity):
+                end = start + self.replay.capacity
+                self.replay.add(Transitions(*(field[start:end] for field in batch)))
+        self._pending = steps[-1]
+        return state.replace(key=key)
 
     def _replay_state(self):
         """The replay buffer's state with the last env step's transitions stored."""
@@ -267,3 +303,16 @@ class SACLearner(OnlineLearner):
 
     def checkpoint_targets(self):
         return {**super().checkpoint_targets(), "replay": self.replay.state}
+
+
+def _as_pending(transitions: Transitions, action: jax.Array | np.ndarray) -> Transitions:
+    """An env step's transitions as the step takes them (float32 and bool arrays), with the
+    policy's squashed action in place of the env's."""
+    return Transitions(
+        obs=np.asarray(transitions.obs, np.float32),
+        action=action,
+        reward=np.asarray(transitions.reward, np.float32),
+        next_obs=np.asarray(transitions.next_obs, np.float32),
+        terminated=np.asarray(transitions.terminated, bool),
+        truncated=np.asarray(transitions.truncated, bool),
+    )
