@@ -178,6 +178,30 @@ def describe_policy(model: Any) -> str:
     return f"{type(policy).__name__} net_arch={arch} activation={activation_name}"
 
 
+#: SAC runs record ``[env steps, clock]`` every this many env steps (JAXL's ``metrics.csv``
+#: rows of the speed config fall on the same steps).
+PROGRESS_EVERY = 1000
+
+
+def make_progress_callback(progress: list[list[float]], every: int) -> Any:
+    """Build an SB3 callback that appends ``[env steps, time.perf_counter()]`` to ``progress``
+    after every ``every``-th env step (SB3 calls it after the env step, before training on it).
+
+    :param progress: the list to append to.
+    :param every: the interval in env steps.
+    :returns: the callback.
+    """
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Progress(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps % every == 0:
+                progress.append([self.num_timesteps, time.perf_counter()])
+            return True
+
+    return Progress()
+
+
 def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -> dict[str, Any]:
     """Train SB3 or SBX (PPO or SAC) and time only ``model.learn``.
 
@@ -192,8 +216,10 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
         model = make_sac_model(algo, seed, learning_starts)
     else:
         model = make_baseline_model(algo, seed)
+    progress: list[list[float]] = []
+    callback = make_progress_callback(progress, PROGRESS_EVERY) if sac else None
     start = time.perf_counter()
-    model.learn(total_timesteps=total_steps)
+    model.learn(total_timesteps=total_steps, callback=callback)
     seconds = time.perf_counter() - start
     env_steps = int(model.num_timesteps)
     result: dict[str, Any] = {
@@ -206,6 +232,7 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
         "versions": package_versions(PACKAGES + (["mujoco"] if sac else [])),
     }
     if sac:
+        result["progress"] = [[steps, at - start] for steps, at in progress]
         result["learning_starts"] = learning_starts
         result["gradient_steps"] = int(model._n_updates)
     if algo.endswith("sb3"):

@@ -241,8 +241,9 @@ def read_jaxl_metrics(run_dir: Path) -> dict[str, Any]:
 
     :param run_dir: the run directory that ``jaxl train`` printed last.
     :returns: ``env_steps``, ``seconds`` (the row's ``wall_time``), ``steps_per_second``
-        (``env_steps / wall_time``), ``updates`` and the row's own ``steps_per_second``
-        column as ``metrics_steps_per_second``.
+        (``env_steps / wall_time``), ``updates``, the row's own ``steps_per_second`` column as
+        ``metrics_steps_per_second``, and ``progress``: ``[env_steps, wall_time]`` of every row
+        (see :func:`steady_rate`).
     :raises RunError: when the file is missing, empty or lacks a needed column.
     """
     path = run_dir / "metrics.csv"
@@ -265,7 +266,26 @@ def read_jaxl_metrics(run_dir: Path) -> dict[str, Any]:
         "updates": int(float(last["update"])),
         "metrics_steps_per_second": float(last.get("steps_per_second") or "nan"),
         "metrics_rows": len(rows),
+        "progress": [[int(float(row["env_steps"])), float(row["wall_time"])] for row in rows],
     }
+
+
+def steady_rate(progress: Sequence[Sequence[float]], from_steps: int) -> float | None:
+    """Steps per second of a run after its first ``from_steps`` env steps.
+
+    The rate leaves out what a run does once at its start (JIT compilation, warm-up), which a
+    long run amortises: it is what a run of 100k or 1M steps runs at most of the time.
+
+    :param progress: ``[env_steps, seconds]`` points of one run, in order, with ``seconds``
+        counted from one start (``metrics.csv``'s ``wall_time``, or the worker's clock).
+    :param from_steps: where the steady part begins; the first point at or after it counts.
+    :returns: ``(last steps - first steps) / (last seconds - first seconds)``, or ``None`` when
+        fewer than two points lie at or after ``from_steps``.
+    """
+    points = [(steps, seconds) for steps, seconds in progress if steps >= from_steps]
+    if len(points) < 2 or points[-1][1] <= points[0][1]:
+        return None
+    return (points[-1][0] - points[0][0]) / (points[-1][1] - points[0][1])
 
 
 def run_jaxl(
@@ -551,6 +571,31 @@ def format_ratio(value: float | None, as_percent: bool = False) -> str:
     return f"{100 * value:.1f}%" if as_percent else f"{value:.2f}x"
 
 
+def paired_ratios(results: dict[str, FrameworkResult], top: str, bottom: str) -> list[float]:
+    """The ratio ``top / bottom`` of each repeat's runs (runs of one repeat ran back to back,
+    so a slow phase of the machine affects both), where both frameworks finished every repeat.
+
+    :param results: the measured results, keyed by name.
+    :param top: the framework on top.
+    :param bottom: the framework below.
+    :returns: one ratio per repeat, or no ratios.
+    """
+    if top not in results or bottom not in results:
+        return []
+    tops, bottoms = results[top].steps_per_second, results[bottom].steps_per_second
+    if len(tops) != len(bottoms):
+        return []
+    return [a / b for a, b in zip(tops, bottoms, strict=True) if b > 0]
+
+
+def format_paired(ratios: list[float]) -> str:
+    """Format per-repeat ratios and their median, or nothing when there are fewer than two."""
+    if len(ratios) < 2:
+        return ""
+    each = ", ".join(f"{value:.2f}" for value in ratios)
+    return f"  (per repeat {each}; median {statistics.median(ratios):.2f}x)"
+
+
 def summary_ratios(results: dict[str, FrameworkResult]) -> dict[str, float | None]:
     """Compute JAXL/SBX, JAXL/SB3, JAXL/raw-env and warm JAXL/SBX and /SB3 from the medians.
 
@@ -562,8 +607,14 @@ def summary_ratios(results: dict[str, FrameworkResult]) -> dict[str, float | Non
     def median_of(name: str) -> float | None:
         return results[name].median if name in results else None
 
+    def paired_median(top: str, bottom: str) -> float | None:
+        ratios = paired_ratios(results, top, bottom)
+        return statistics.median(ratios) if ratios else None
+
     jaxl, warm = median_of("jaxl"), median_of("jaxl-warm")
     return {
+        "jaxl_over_sbx_per_repeat_median": paired_median("jaxl", "sbx"),
+        "jaxl_over_sb3_per_repeat_median": paired_median("jaxl", "sb3"),
         "jaxl_over_sbx": ratio(jaxl, median_of("sbx")),
         "jaxl_over_sb3": ratio(jaxl, median_of("sb3")),
         "jaxl_over_raw_env": ratio(jaxl, median_of("raw-env")),
@@ -595,8 +646,10 @@ def format_table(results: dict[str, FrameworkResult], title: str) -> str:
     ratios = summary_ratios(results)
     lines += [
         "",
-        f"JAXL / SBX : {format_ratio(ratios['jaxl_over_sbx'])}",
-        f"JAXL / SB3 : {format_ratio(ratios['jaxl_over_sb3'])}",
+        f"JAXL / SBX : {format_ratio(ratios['jaxl_over_sbx'])}"
+        + format_paired(paired_ratios(results, "jaxl", "sbx")),
+        f"JAXL / SB3 : {format_ratio(ratios['jaxl_over_sb3'])}"
+        + format_paired(paired_ratios(results, "jaxl", "sb3")),
         f"JAXL / raw-env ceiling: {format_ratio(ratios['jaxl_over_raw_env'], as_percent=True)}",
     ]
     if "jaxl-warm" in results:

@@ -18,13 +18,12 @@ How each framework is run and timed:
   --set train_config.total_env_steps=N --set learner_config.learning_starts=L`` in the
   library's virtualenv. Steps/s is ``env_steps / wall_time`` of the last row of the run's
   ``metrics.csv``; the training loop takes ``wall_time`` before the final evaluation and
-  checkpoint. JAXL takes ``steps_per_update`` (1000) env steps per logged update, so when N is
-  not a multiple of 1000 the script also sets ``learner_config.steps_per_update`` to the
-  largest divisor of N below 1000, so that JAXL too takes exactly N steps.
+  checkpoint. JAXL logs a row every 1000 env steps (``steps_per_update``), so N and L must be
+  multiples of 1000.
 * SB3 and SBX: ``benchmarks/_baselines_worker.py --algo sac-sb3`` / ``--algo sac-sbx`` in the
   benchmark-only virtualenv ``.venv-bench`` (created by ``benchmarks/setup_bench_env.sh``).
   Model construction is not timed; ``model.learn(total_timesteps=N)`` is, with
-  ``time.perf_counter``. SB3 uses torch's default number of threads unless
+  ``time.perf_counter``, and a callback records the clock every 1000 env steps. SB3 uses torch's default number of threads unless
   ``--torch-threads`` says otherwise; on a machine where other processes compete for the
   cores, torch's default can make SB3 many times slower than with one thread.
 * Raw environment: ``benchmarks/_baselines_worker.py --algo raw-env --env Hopper-v5
@@ -34,7 +33,10 @@ How each framework is run and timed:
 Runs of the three frameworks are interleaved (repeat 1 of each, then repeat 2 of each, ...)
 so that a slow phase of the machine does not penalise one framework only. Each run is a fresh
 process, so just-in-time compilation is part of every run for JAXL and SBX; with short runs
-it is a visible part of their time.
+it is a visible part of their time. A second table gives each run's steady-state rate: env
+steps per second from step ``L + 1000`` to the end, i.e. without the random-action steps and
+the first 1000 learning steps, where compilation happens. That is the rate a run of 100k or 1M
+steps trains at almost all of the time.
 
 The machinery shared with ``ppo_cartpole_speed.py`` lives in ``benchmarks/_speed_common.py``.
 This script only needs the Python standard library. Example::
@@ -69,6 +71,7 @@ from _speed_common import (  # noqa: E402
     results_report,
     run_jaxl_framework,
     run_worker,
+    steady_rate,
     venv_python,
     write_json,
 )
@@ -77,19 +80,8 @@ JAXL_CONFIG = BENCH_DIR / "configs" / "hopper-sac-speed.json"
 ENV_ID = "Hopper-v5"
 DEFAULT_TOTAL_STEPS = 6000
 DEFAULT_LEARNING_STARTS = 1000
-#: ``learner_config.steps_per_update`` of :data:`JAXL_CONFIG`.
-JAXL_STEPS_PER_UPDATE = 1000
-
-
-def jaxl_steps_per_update(total_steps: int) -> int:
-    """Return the env steps per JAXL update that make a run exactly ``total_steps`` long.
-
-    :param total_steps: environment steps for the run.
-    :returns: the largest divisor of ``total_steps`` that is at most
-        :data:`JAXL_STEPS_PER_UPDATE` (the config's value when it divides ``total_steps``).
-    """
-    limit = min(total_steps, JAXL_STEPS_PER_UPDATE)
-    return max(d for d in range(1, limit + 1) if total_steps % d == 0)
+#: Learning steps left out at the start of the steady-state rate: they include compiling.
+STEADY_SKIP = 1000
 
 
 def jaxl_overrides(args: argparse.Namespace) -> list[str]:
@@ -98,11 +90,7 @@ def jaxl_overrides(args: argparse.Namespace) -> list[str]:
     :param args: the parsed command line.
     :returns: ``KEY=VALUE`` strings for ``jaxl train --set``.
     """
-    overrides = [f"learner_config.learning_starts={args.learning_starts}"]
-    steps_per_update = jaxl_steps_per_update(args.total_steps)
-    if steps_per_update != JAXL_STEPS_PER_UPDATE:
-        overrides.append(f"learner_config.steps_per_update={steps_per_update}")
-    return overrides
+    return [f"learner_config.learning_starts={args.learning_starts}"]
 
 
 def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> dict[str, Any]:
@@ -129,6 +117,47 @@ def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> d
         extra += ["--torch-threads", str(args.torch_threads)]
     python = venv_python(BENCH_VENV)
     return run_worker(python, f"sac-{name}", seed, args.total_steps, args.timeout, extra)
+
+
+def steady_results(
+    results: dict[str, FrameworkResult], from_steps: int
+) -> dict[str, FrameworkResult]:
+    """The steady-state rate of every run that recorded its progress (JAXL, SBX, SB3).
+
+    Each run's ``steady_steps_per_second`` is set too, for the JSON report.
+
+    :param results: the measured results, keyed by name.
+    :param from_steps: env steps left out at the start of each run.
+    :returns: results with each run's steady rate as its ``steps_per_second``; frameworks
+        without a steady rate (the raw environment) are left out.
+    """
+    steady: dict[str, FrameworkResult] = {}
+    for name, result in results.items():
+        runs = []
+        for run in result.runs:
+            rate = steady_rate(run.get("progress", []), from_steps)
+            run["steady_steps_per_second"] = rate
+            if rate is not None:
+                steps = int(run["env_steps"]) - from_steps
+                runs.append({**run, "env_steps": steps, "seconds": steps / rate})
+                runs[-1]["steps_per_second"] = rate
+        if runs:
+            steady[name] = FrameworkResult(name, runs)
+    return steady
+
+
+def steady_title(args: argparse.Namespace) -> str:
+    """Say what the steady-state table measured.
+
+    :param args: the parsed command line.
+    :returns: the line.
+    """
+    start = args.learning_starts + STEADY_SKIP
+    return (
+        f"Steady state: env steps {start:,} to {args.total_steps:,} of the same runs (leaving out "
+        f"the random-action steps and the first {STEADY_SKIP:,} learning steps, which include "
+        f"JIT compilation), median of {args.repeats} run(s)"
+    )
 
 
 def title(args: argparse.Namespace) -> str:
@@ -175,6 +204,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 <= args.learning_starts < args.total_steps:
         parser.error("need 0 <= --learning-starts < --total-steps (or nothing is trained)")
+    if args.learning_starts % 1000 or args.total_steps % 1000:
+        parser.error(
+            "--learning-starts and --total-steps must be multiples of 1000 (the runs "
+            "record their progress every 1000 env steps)"
+        )
     return args
 
 
@@ -191,8 +225,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{machine['load_average_1_5_15min']} (1, 5, 15 min)",
         flush=True,
     )
-    if jaxl_steps_per_update(args.total_steps) != JAXL_STEPS_PER_UPDATE:
-        print(f"[jaxl] --set {' --set '.join(jaxl_overrides(args)[1:])}", flush=True)
     names = requested_names(args)
     env_venv = pick_env_venv(args.env_venv)
     results: dict[str, FrameworkResult] = measure(
@@ -204,8 +236,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{env_venv.relative_to(REPO_ROOT)}"
         )
     environments = environment_versions(extra=["mujoco"])
+    steady = steady_results(results, args.learning_starts + STEADY_SKIP)
     print()
     print(format_table(results, title(args)))
+    if steady:
+        print()
+        print(format_table(steady, steady_title(args)))
     sb3_runs = results["sb3"].runs if "sb3" in results else []
     threads = sorted({run.get("torch_num_threads") for run in sb3_runs}, key=str)
     if threads:
@@ -230,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             "load_average_at_end_1_5_15min": machine_info()["load_average_1_5_15min"],
             "environments": environments,
             **results_report(results),
+            "steady_state": {
+                "from_env_steps": args.learning_starts + STEADY_SKIP,
+                **results_report(steady),
+            },
         }
         write_json(args.json_out, report)
     return 0 if all(result.runs for result in results.values()) else 1
