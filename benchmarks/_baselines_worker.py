@@ -21,6 +21,15 @@ its own dependencies:
 
 The worker prints exactly one JSON object on the last line of its standard output.
 
+``--serve-blocks`` instead keeps one SAC learner alive for
+``benchmarks/sac_hopper_speed.py``'s interleaved steady-state measurement (``--algo sac-sb3``,
+``sac-sbx``, or ``sac-jaxl``, which runs in JAXL's own virtualenv). The worker first trains
+``--warmup-steps`` env steps untimed (the random steps and the first learning steps, which
+include JIT compilation) and prints ``{"ready": true, ...}``; then each line ``run N`` on its
+standard input trains N more env steps and prints ``{"block": true, "seconds": ...,
+"cpu_seconds": ...}`` (the wall time and this process's own CPU time of those steps); ``quit``
+or the end of its input ends it.
+
 Example::
 
     .venv-bench/bin/python benchmarks/_baselines_worker.py --algo sb3 --seed 0 \\
@@ -32,9 +41,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 ENV_ID = "CartPole-v1"
@@ -79,6 +91,9 @@ SAC_NET_ARCH: dict[str, list[int]] = {"pi": [256, 256], "qf": [256, 256]}
 SAC_N_CRITICS = 2
 
 PACKAGES = ["stable-baselines3", "sbx-rl", "torch", "jax", "jaxlib", "flax", "gymnasium"]
+JAXL_PACKAGES = ["jaxl", "jax", "jaxlib", "flax", "gymnasium", "mujoco"]
+#: JAXL's SAC config with the same hyperparameters (``sac_hopper_speed.py`` trains with it too).
+JAXL_SAC_CONFIG = Path(__file__).resolve().parent / "configs" / "hopper-sac-speed.json"
 
 
 def package_versions(names: list[str]) -> dict[str, str | None]:
@@ -247,6 +262,93 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
     return result
 
 
+def sac_trainer(algo: str, seed: int, learning_starts: int) -> tuple[Callable[[int], None], Any]:
+    """Build a SAC learner on Hopper-v5 that trains on step by step, for ``--serve-blocks``.
+
+    :param algo: ``"sac-sb3"``, ``"sac-sbx"`` or ``"sac-jaxl"``.
+    :param seed: seed for the environment and the learner.
+    :param learning_starts: random-action steps before the first gradient step.
+    :returns: ``advance(steps)``, which trains ``steps`` more env steps exactly as a training
+        run does (SB3/SBX: ``model.learn(steps, reset_num_timesteps=False)``; JAXL:
+        ``learner.update()`` and collecting finished episodes, as ``jaxl train`` does per
+        update), and the model or learner.
+    :raises SystemExit: for JAXL, when ``steps`` is not a multiple of its env steps per update.
+    """
+    if algo != "sac-jaxl":
+        model = make_sac_model(algo, seed, learning_starts)
+
+        def advance_model(steps: int) -> None:
+            model.learn(total_timesteps=steps, reset_num_timesteps=False)
+
+        return advance_model, model
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    overrides = [
+        f"learner_config.learning_starts={learning_starts}",
+        "train_config.total_env_steps=100000000",
+    ]
+    learner = make_learner(load_config(JAXL_SAC_CONFIG, overrides), seed)
+    per_update = learner.env_steps_per_update
+
+    def advance_learner(steps: int) -> None:
+        if steps % per_update:
+            raise SystemExit(f"JAXL trains in updates of {per_update} env steps, not {steps}")
+        for _ in range(steps // per_update):
+            learner.update()
+            learner.pop_completed_episodes()
+
+    return advance_learner, learner
+
+
+def own_cpu_seconds() -> float:
+    """User plus system CPU time of this process so far, all threads included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def serve_blocks(algo: str, seed: int, learning_starts: int, warmup_steps: int) -> None:
+    """Keep one SAC learner alive and train it block by block on command (``--serve-blocks``).
+
+    :param algo: ``"sac-sb3"``, ``"sac-sbx"`` or ``"sac-jaxl"``.
+    :param seed: seed for the environment and the learner.
+    :param learning_starts: random-action steps before the first gradient step.
+    :param warmup_steps: env steps trained untimed before the first block.
+    """
+    advance, _ = sac_trainer(algo, seed, learning_starts)
+    start = time.perf_counter()
+    advance(warmup_steps)
+    packages = JAXL_PACKAGES if algo == "sac-jaxl" else PACKAGES + ["mujoco"]
+    ready = {
+        "ready": True,
+        "algo": algo,
+        "seed": seed,
+        "warmup_steps": warmup_steps,
+        "warmup_seconds": time.perf_counter() - start,
+        "versions": package_versions(packages),
+    }
+    print(json.dumps(ready), flush=True)
+    for line in sys.stdin:
+        command = line.split()
+        if not command:
+            continue
+        if command[0] == "quit":
+            break
+        if command[0] != "run" or len(command) != 2:
+            raise SystemExit(f"unknown command {line.strip()!r}; expected 'run N' or 'quit'")
+        steps = int(command[1])
+        cpu, start = own_cpu_seconds(), time.perf_counter()
+        advance(steps)
+        seconds = time.perf_counter() - start
+        block = {
+            "block": True,
+            "env_steps": steps,
+            "seconds": seconds,
+            "cpu_seconds": own_cpu_seconds() - cpu,
+        }
+        print(json.dumps(block), flush=True)
+
+
 def time_single_env(env: Any, actions: Any, seed: int) -> float:
     """Seconds one environment takes to step through ``actions``, resetting at episode ends
     (the first reset, seeded with ``seed``, is not timed)."""
@@ -333,7 +435,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--algo", choices=["sb3", "sbx", "sac-sb3", "sac-sbx", "raw-env"], required=True
+        "--algo",
+        choices=["sb3", "sbx", "sac-sb3", "sac-sbx", "sac-jaxl", "raw-env"],
+        required=True,
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--total-steps", type=int, default=N_ENVS * 2048 * 6)
@@ -350,7 +454,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--n-envs", type=int, default=N_ENVS, help=f"raw-env: env count (default {N_ENVS})"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--serve-blocks",
+        action="store_true",
+        help="SAC: train block by block on command (see the module docstring)",
+    )
+    parser.add_argument(
+        "--warmup-steps",
+        type=int,
+        default=2000,
+        help="--serve-blocks: untimed env steps before the first block (default 2000)",
+    )
+    args = parser.parse_args(argv)
+    if args.algo == "sac-jaxl" and not args.serve_blocks:
+        parser.error("--algo sac-jaxl only runs with --serve-blocks (whole runs use the jaxl CLI)")
+    if args.serve_blocks and not args.algo.startswith("sac-"):
+        parser.error("--serve-blocks needs a SAC --algo")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -363,6 +483,9 @@ def main(argv: list[str] | None = None) -> None:
         import torch
 
         torch.set_num_threads(args.torch_threads)
+    if args.serve_blocks:
+        serve_blocks(args.algo, args.seed, args.learning_starts, args.warmup_steps)
+        return
     if args.algo == "raw-env":
         result = run_raw_env(args.env, args.n_envs, args.seed, args.total_steps)
     else:

@@ -23,6 +23,9 @@ its device replay buffer with random transitions, and then:
 5. prints FLOPs per gradient step, matmul GFLOP/s, the floor time (FLOPs / best rate), the
    measured time and measured / floor.
 
+``--one-core`` pins the process to one CPU before JAX creates its thread pool; comparing the two
+runs gives the step's parallel efficiency on this machine (how much the second core buys).
+
 Run it in the library's virtualenv, on an otherwise idle machine (it says how many cores other
 processes kept busy while it measured)::
 
@@ -32,6 +35,7 @@ processes kept busy while it measured)::
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -274,16 +278,20 @@ class StepRunner:
         :returns: ``synced_s`` (mean seconds per call when each call's action is copied to the
             host before the next call, as the training loop does), ``synced_best_s`` (the
             fastest such call), ``pipelined_s`` (mean seconds per call back to back, one wait
-            at the end) and ``other_cores`` (cores other processes kept busy meanwhile).
+            at the end), ``own_cpu_per_call_s`` (this process's CPU time per synced call, all
+            threads: with ``synced_s`` it says how many cores a call keeps busy) and
+            ``other_cores`` (cores other processes kept busy meanwhile).
         """
         for _ in range(warmup):
             np.asarray(self.call(learn))
         with BusyMeter() as meter:
+            own_before = BusyMeter._own_cpu()
             each = []
             for _ in range(calls):
                 start = time.perf_counter()
                 np.asarray(self.call(learn))
                 each.append(time.perf_counter() - start)
+            own_cpu = BusyMeter._own_cpu() - own_before
             start = time.perf_counter()
             action = None
             for _ in range(calls):
@@ -295,6 +303,7 @@ class StepRunner:
             "synced_median_s": float(np.median(each)),
             "synced_best_s": float(np.min(each)),
             "pipelined_s": pipelined,
+            "own_cpu_per_call_s": own_cpu / calls,
             "other_cores": meter.other_cores,
         }
 
@@ -384,6 +393,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         * best_rate
         / (flops_learn - flops_act),
         "jax": {"version": jax.__version__, "devices": [str(d) for d in jax.devices()]},
+        "cpus_used": len(os.sched_getaffinity(0)),
         "machine": machine_info(),
     }
 
@@ -402,7 +412,8 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"SAC gradient step vs matmul floor: obs {shapes['obs']}, action {shapes['action']}, "
         f"actor {shapes['policy_hidden']}, {shapes['num_q']} critics {shapes['q_hidden']}, "
-        f"batch {shapes['batch']} ({report['config']}; {report['jax']['devices']})",
+        f"batch {shapes['batch']} ({report['config']}; {report['jax']['devices']}; "
+        f"{report['cpus_used']} usable core(s))",
         "",
         f"parameters: actor {actual['policy']:,.0f} (by hand {analytic['policy_params']:,.0f}), "
         f"critics {actual['q']:,.0f} (by hand {analytic['q_params']:,.0f})",
@@ -431,6 +442,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"  training call   synced mean {learn['synced_s'] * ms:7.3f} ms, median "
         f"{learn['synced_median_s'] * ms:7.3f} ms, best {learn['synced_best_s'] * ms:7.3f} ms; "
         f"back to back {learn['pipelined_s'] * ms:7.3f} ms",
+        f"  training call   CPU time {learn['own_cpu_per_call_s'] * ms:7.3f} ms per call, all "
+        f"threads: {learn['own_cpu_per_call_s'] / learn['synced_s']:.2f} of "
+        f"{report['cpus_used']} usable core(s) busy on average",
         f"  no-learn call   synced mean {act['synced_s'] * ms:7.3f} ms, median "
         f"{act['synced_median_s'] * ms:7.3f} ms, best {act['synced_best_s'] * ms:7.3f} ms; "
         f"back to back {act['pipelined_s'] * ms:7.3f} ms",
@@ -484,6 +498,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chain", type=int, default=64, help="matmuls per timed matmul call")
     parser.add_argument("--repeats", type=int, default=10, help="timed matmul calls (best)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="pin this process to one CPU before JAX starts its thread pool, to measure the "
+        "parallel efficiency of the step (compare with a run without it)",
+    )
     parser.add_argument("--json-out", type=Path, default=None, help="also write results here")
     return parser.parse_args(argv)
 
@@ -495,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     :returns: the exit code.
     """
     args = parse_args(argv)
+    if args.one_core:
+        # Before the first JAX computation: XLA sizes its CPU thread pool from the affinity.
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     report = measure(args)
     print()
     print(format_report(report))

@@ -38,25 +38,42 @@ steps per second from step ``L + 1000`` to the end, i.e. without the random-acti
 the first 1000 learning steps, where compilation happens. That is the rate a run of 100k or 1M
 steps trains at almost all of the time.
 
+Whole runs minutes apart are exposed to the machine's slow and fast phases (on a shared 2-core
+machine, two runs of one framework can differ by 20%). The third measurement is therefore
+interleaved (``benchmarks/_interleaved.py``): one process per framework is warmed up
+(``--learning-starts`` random steps and 1000 learning steps, JIT compilation included, untimed)
+and kept alive, and then each trains ``--block-steps`` env steps in turn, for ``--rounds``
+rounds. JAXL trains through the same ``learner.update()`` that ``jaxl train`` calls; SB3 and
+SBX through ``model.learn(N, reset_num_timesteps=False)``. The per-round ratios JAXL/SBX and
+JAXL/SB3 compare blocks that ran within a minute of each other.
+
 The machinery shared with ``ppo_cartpole_speed.py`` lives in ``benchmarks/_speed_common.py``.
 This script only needs the Python standard library. Example::
 
-    python3 benchmarks/sac_hopper_speed.py --repeats 3 --json-out benchmarks/results/sac.json
+    python3 benchmarks/sac_hopper_speed.py --repeats 3 --rounds 8 --json-out benchmarks/results/sac.json
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _interleaved import (  # noqa: E402
+    format_interleaved,
+    interleaved_summary,
+    measure_interleaved,
+)
 from _speed_common import (  # noqa: E402
     BENCH_DIR,
     BENCH_VENV,
+    LIBRARY_VENV,
     REPO_ROOT,
+    WORKER,
     FrameworkResult,
     RunError,
     add_common_arguments,
@@ -117,6 +134,40 @@ def run_one(name: str, seed: int, args: argparse.Namespace, env_venv: Path) -> d
         extra += ["--torch-threads", str(args.torch_threads)]
     python = venv_python(BENCH_VENV)
     return run_worker(python, f"sac-{name}", seed, args.total_steps, args.timeout, extra)
+
+
+def interleaved_commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    """The ``--serve-blocks`` worker command of each framework the interleaved rounds train.
+
+    :param args: the parsed command line.
+    :returns: the commands, keyed by name, in round order (JAXL, SBX, SB3 among ``--only``).
+    """
+    warmup = args.learning_starts + STEADY_SKIP
+    commands = {}
+    for name, venv in (("jaxl", LIBRARY_VENV), ("sbx", BENCH_VENV), ("sb3", BENCH_VENV)):
+        if name not in args.only:
+            continue
+        command = [str(venv_python(venv)), str(WORKER), "--algo", f"sac-{name}", "--serve-blocks"]
+        command += ["--seed", str(args.seed), "--learning-starts", str(args.learning_starts)]
+        command += ["--warmup-steps", str(warmup)]
+        if name == "sb3" and args.torch_threads > 0:
+            command += ["--torch-threads", str(args.torch_threads)]
+        commands[name] = command
+    return commands
+
+
+def interleaved_title(args: argparse.Namespace) -> str:
+    """Say what the interleaved measurement measured.
+
+    :param args: the parsed command line.
+    :returns: the line.
+    """
+    warmup = args.learning_starts + STEADY_SKIP
+    return (
+        f"Interleaved steady state: one warmed-up process per framework ({warmup:,} env steps "
+        f"untimed, JIT compilation included), then {args.rounds} round(s) of one "
+        f"{args.block_steps:,}-step block each, in turns"
+    )
 
 
 def steady_results(
@@ -201,7 +252,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="SB3's torch intra-op threads (default 0: torch's default, one per core). Under "
         "CPU contention torch's default threads can slow SB3 down many times over",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="interleaved steady-state rounds (default 8; 0 skips the interleaved measurement)",
+    )
+    parser.add_argument(
+        "--block-steps",
+        type=int,
+        default=1000,
+        help="env steps per interleaved block (a multiple of 1000; default 1000)",
+    )
     args = parser.parse_args(argv)
+    if args.block_steps <= 0 or args.block_steps % 1000:
+        parser.error("--block-steps must be a positive multiple of 1000 (JAXL's update size)")
+    if args.rounds < 0 or args.repeats < 0:
+        parser.error("--rounds and --repeats must not be negative")
     if not 0 <= args.learning_starts < args.total_steps:
         parser.error("need 0 <= --learning-starts < --total-steps (or nothing is trained)")
     if args.learning_starts % 1000 or args.total_steps % 1000:
@@ -216,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table and optionally write the JSON report.
 
     :param argv: arguments without the program name; ``None`` means ``sys.argv[1:]``.
-    :returns: the exit code: 0 when every requested measurement has at least one run.
+    :returns: the exit code: 0 when every requested measurement has at least one run (or
+        block).
     """
     args = parse_args(argv)
     machine = machine_info()
@@ -230,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, FrameworkResult] = measure(
         names, lambda name, seed: run_one(name, seed, args, env_venv), args
     )
+    interleaved = {}
+    if args.rounds > 0 and interleaved_commands(args):
+        print("[interleaved steady state]", flush=True)
+        interleaved = measure_interleaved(
+            interleaved_commands(args), args.rounds, args.block_steps, args.wait_idle, args.timeout
+        )
     if "raw-env" in results:
         results["raw-env"].info["measured_in"] = (
             f"one bare {ENV_ID} env, random actions, resets timed, in "
@@ -237,8 +311,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     environments = environment_versions(extra=["mujoco"])
     steady = steady_results(results, args.learning_starts + STEADY_SKIP)
-    print()
-    print(format_table(results, title(args)))
+    if args.repeats:
+        print()
+        print(format_table(results, title(args)))
     if steady:
         print()
         print(format_table(steady, steady_title(args)))
@@ -246,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     threads = sorted({run.get("torch_num_threads") for run in sb3_runs}, key=str)
     if threads:
         print(f"(SB3: torch intra-op threads {'/'.join(map(str, threads))})")
+    if interleaved:
+        print()
+        print(format_interleaved(interleaved, interleaved_title(args)))
     print()
     print(format_versions(environments))
     if args.json_out is not None:
@@ -270,9 +348,17 @@ def main(argv: list[str] | None = None) -> int:
                 "from_env_steps": args.learning_starts + STEADY_SKIP,
                 **results_report(steady),
             },
+            "interleaved": {
+                "rounds": args.rounds,
+                "block_steps": args.block_steps,
+                "warmup_steps": args.learning_starts + STEADY_SKIP,
+                "results": {name: asdict(result) for name, result in interleaved.items()},
+                "summary": interleaved_summary(interleaved),
+            },
         }
         write_json(args.json_out, report)
-    return 0 if all(result.runs for result in results.values()) else 1
+    complete = all(result.runs for result in results.values()) if args.repeats else True
+    return 0 if complete and all(r.blocks for r in interleaved.values()) else 1
 
 
 if __name__ == "__main__":
