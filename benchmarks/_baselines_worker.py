@@ -41,13 +41,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import sys
 import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _speed_common import own_cpu_seconds  # this script's folder is first on sys.path
 
 ENV_ID = "CartPole-v1"
 N_ENVS = 8
@@ -262,7 +263,7 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
     return result
 
 
-def sac_trainer(algo: str, seed: int, learning_starts: int) -> tuple[Callable[[int], None], Any]:
+def sac_trainer(algo: str, seed: int, learning_starts: int) -> Callable[[int], None]:
     """Build a SAC learner on Hopper-v5 that trains on step by step, for ``--serve-blocks``.
 
     :param algo: ``"sac-sb3"``, ``"sac-sbx"`` or ``"sac-jaxl"``.
@@ -271,7 +272,7 @@ def sac_trainer(algo: str, seed: int, learning_starts: int) -> tuple[Callable[[i
     :returns: ``advance(steps)``, which trains ``steps`` more env steps exactly as a training
         run does (SB3/SBX: ``model.learn(steps, reset_num_timesteps=False)``; JAXL:
         ``learner.update()`` and collecting finished episodes, as ``jaxl train`` does per
-        update), and the model or learner.
+        update).
     :raises SystemExit: for JAXL, when ``steps`` is not a multiple of its env steps per update.
     """
     if algo != "sac-jaxl":
@@ -280,7 +281,7 @@ def sac_trainer(algo: str, seed: int, learning_starts: int) -> tuple[Callable[[i
         def advance_model(steps: int) -> None:
             model.learn(total_timesteps=steps, reset_num_timesteps=False)
 
-        return advance_model, model
+        return advance_model
     from jaxl.config import load_config
     from jaxl.learners import make_learner
 
@@ -298,13 +299,7 @@ def sac_trainer(algo: str, seed: int, learning_starts: int) -> tuple[Callable[[i
             learner.update()
             learner.pop_completed_episodes()
 
-    return advance_learner, learner
-
-
-def own_cpu_seconds() -> float:
-    """User plus system CPU time of this process so far, all threads included."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return advance_learner
 
 
 def serve_blocks(algo: str, seed: int, learning_starts: int, warmup_steps: int) -> None:
@@ -315,7 +310,7 @@ def serve_blocks(algo: str, seed: int, learning_starts: int, warmup_steps: int) 
     :param learning_starts: random-action steps before the first gradient step.
     :param warmup_steps: env steps trained untimed before the first block.
     """
-    advance, _ = sac_trainer(algo, seed, learning_starts)
+    advance = sac_trainer(algo, seed, learning_starts)
     start = time.perf_counter()
     advance(warmup_steps)
     packages = JAXL_PACKAGES if algo == "sac-jaxl" else PACKAGES + ["mujoco"]

@@ -446,6 +446,15 @@ def system_busy_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    """Return the CPU time this process has used so far, all threads included.
+
+    :returns: user plus system CPU seconds.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def children_cpu_seconds() -> float:
     """Return the CPU time used so far by this script's finished child processes.
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -52,6 +51,7 @@ from _speed_common import (  # noqa: E402
     BUSY_CORES_THRESHOLD,
     REPO_ROOT,
     machine_info,
+    own_cpu_seconds,
     system_busy_seconds,
     write_json,
 )
@@ -170,22 +170,17 @@ class BusyMeter:
     """Measures how many cores other processes keep busy while a block of code runs."""
 
     def __enter__(self) -> BusyMeter:
-        self._busy, self._own = system_busy_seconds(), self._own_cpu()
+        self._busy, self._own = system_busy_seconds(), own_cpu_seconds()
         self._start = time.perf_counter()
         self.other_cores: float | None = None
         return self
 
     def __exit__(self, *exc: object) -> None:
         elapsed = time.perf_counter() - self._start
-        busy, own = system_busy_seconds(), self._own_cpu()
+        busy, own = system_busy_seconds(), own_cpu_seconds()
         if self._busy is not None and busy is not None and elapsed > 0:
             others = (busy - self._busy) - (own - self._own)
             self.other_cores = max(others, 0.0) / elapsed
-
-    @staticmethod
-    def _own_cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
 
 
 def matmul_rate(m: int, k: int, n: int, chain: int, repeats: int) -> dict[str, float]:
@@ -285,13 +280,13 @@ class StepRunner:
         for _ in range(warmup):
             np.asarray(self.call(learn))
         with BusyMeter() as meter:
-            own_before = BusyMeter._own_cpu()
+            own_before = own_cpu_seconds()
             each = []
             for _ in range(calls):
                 start = time.perf_counter()
                 np.asarray(self.call(learn))
                 each.append(time.perf_counter() - start)
-            own_cpu = BusyMeter._own_cpu() - own_before
+            own_cpu = own_cpu_seconds() - own_before
             start = time.perf_counter()
             action = None
             for _ in range(calls):

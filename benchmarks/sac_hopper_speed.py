@@ -299,10 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         names, lambda name, seed: run_one(name, seed, args, env_venv), args
     )
     interleaved = {}
-    if args.rounds > 0 and interleaved_commands(args):
+    commands = interleaved_commands(args)
+    if args.rounds > 0 and commands:
         print("[interleaved steady state]", flush=True)
         interleaved = measure_interleaved(
-            interleaved_commands(args), args.rounds, args.block_steps, args.wait_idle, args.timeout
+            commands, args.rounds, args.block_steps, args.wait_idle, args.timeout
         )
     if "raw-env" in results:
         results["raw-env"].info["measured_in"] = (
