@@ -132,12 +132,16 @@ def make_baseline_model(algo: str, seed: int) -> Any:
     return SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
 
 
-def make_sac_model(algo: str, seed: int, learning_starts: int) -> Any:
+def make_sac_model(
+    algo: str, seed: int, learning_starts: int, buffer_size: int | None = None
+) -> Any:
     """Build an SB3 or SBX SAC model on a one-env ``DummyVecEnv`` of Hopper-v5.
 
     :param algo: ``"sac-sb3"`` or ``"sac-sbx"``.
     :param seed: seed for the environment and the model.
     :param learning_starts: random-action steps before the first gradient step.
+    :param buffer_size: replay capacity (``None``: the speed benchmark's, from
+        :data:`SAC_HYPERPARAMETERS`).
     :returns: the constructed (untrained) model.
     """
     from stable_baselines3.common.env_util import make_vec_env
@@ -145,6 +149,8 @@ def make_sac_model(algo: str, seed: int, learning_starts: int) -> Any:
 
     vec_env = make_vec_env(SAC_ENV_ID, n_envs=1, seed=seed, vec_env_cls=DummyVecEnv)
     kwargs = {**SAC_HYPERPARAMETERS, "learning_starts": learning_starts}
+    if buffer_size is not None:
+        kwargs["buffer_size"] = buffer_size
     if algo == "sac-sb3":
         import torch
         from stable_baselines3 import SAC

@@ -53,8 +53,7 @@ def main() -> None:
     parser.add_argument("--learning-starts", type=int, default=10_000)
     parser.add_argument("--episodes", type=int, default=10)
     args = parser.parse_args()
-    worker.SAC_HYPERPARAMETERS = {**worker.SAC_HYPERPARAMETERS, "buffer_size": BUFFER_SIZE}
-    model = worker.make_sac_model(args.algo, args.seed, args.learning_starts)
+    model = worker.make_sac_model(args.algo, args.seed, args.learning_starts, BUFFER_SIZE)
     model.learn(total_timesteps=args.steps)
     returns = evaluate(model, args.episodes, args.seed)
     print(
