@@ -1,0 +1,59 @@
+"""The configs the project ships validate, and the SAC speed benchmark trains with the
+hyperparameters of the Hopper SAC config it is quoted beside."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CONFIGS, REPO
+
+from jaxl.buffers import TransitionNumPyBuffer, Transitions
+from jaxl.config import load_config
+
+SHIPPED = sorted(CONFIGS.rglob("*.json")) + sorted((REPO / "benchmarks" / "configs").glob("*.json"))
+
+
+def write_cartpole_dataset(path: Path) -> None:
+    """A real (tiny) CartPole-shaped dataset file, for configs that load one."""
+    buffer = TransitionNumPyBuffer(3, (4,), (), np.float32, np.int64)
+    buffer.add(
+        Transitions(
+            obs=np.zeros((3, 4), np.float32),
+            action=np.array([0, 1, 0]),
+            reward=np.ones(3, np.float32),
+            next_obs=np.zeros((3, 4), np.float32),
+            terminated=np.array([False, False, True]),
+            truncated=np.zeros(3, bool),
+        )
+    )
+    buffer.save(path)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(REPO)))
+def test_shipped_config_validates(path: Path, tmp_path: Path) -> None:
+    data = json.loads(path.read_text())
+    overrides = []
+    if data["learner_config"].get("buffer_config", {}).get("load_path"):
+        dataset = tmp_path / "expert.npz"
+        write_cartpole_dataset(dataset)
+        overrides.append(f"learner_config.buffer_config.load_path={dataset}")
+    config = load_config(path, overrides)
+    assert config.learner_config.learner == data["learner_config"]["learner"]
+
+
+def test_sac_speed_benchmark_uses_the_hopper_sac_hyperparameters() -> None:
+    """``benchmarks/configs/hopper-sac-speed.json`` differs from ``configs/rl/hopper-sac.json``
+    only where its description says: the buffer, the warm-up, the budget and the evaluation."""
+    learning = json.loads((CONFIGS / "rl" / "hopper-sac.json").read_text())
+    speed = json.loads((REPO / "benchmarks" / "configs" / "hopper-sac-speed.json").read_text())
+    assert speed["model_config"] == learning["model_config"]
+    assert speed["optimizer_config"] == learning["optimizer_config"]
+    documented = {"buffer_config", "learning_starts"}
+
+    def shared(learner: dict) -> dict:
+        return {key: value for key, value in learner.items() if key not in documented}
+
+    assert shared(speed["learner_config"]) == shared(learning["learner_config"])
