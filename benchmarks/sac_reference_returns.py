@@ -2,10 +2,10 @@
 """Final evaluation returns of the reference SAC (SBX or Stable-Baselines3) on Hopper-v5.
 
 It gives the figure that JAXL's ``benchmarks/learning_returns.py configs/rl/hopper-sac.json`` is
-compared with: the same hyperparameters (those of ``configs/rl/hopper-sac.json``, i.e. RL Baselines3
-Zoo's SAC settings: 256x256 ReLU actor and twin critics, Adam 3e-4, batch 256, tau 0.005, gamma 0.99,
-automatic temperature, one gradient step per env step), a 1M buffer, ``--learning-starts``
-random steps (default 10k, as the config), ``--steps`` env steps in all, then ``--episodes``
+compared with: the same hyperparameters (those of ``configs/rl/hopper-sac.json``: 256x256 ReLU
+actor and twin critics, Adam 3e-4, batch 256, tau 0.005, gamma 0.99, automatic temperature, one
+gradient step per env step), the config's replay capacity, ``--learning-starts`` random steps
+(default: the config's ``learning_starts``), ``--steps`` env steps in all, then ``--episodes``
 deterministic evaluation episodes seeded from ``1_000_003 + 100 * seed``.
 
 Run it in the benchmark virtualenv (``bash benchmarks/setup_bench_env.sh``), one process per
@@ -20,13 +20,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import _baselines_worker as worker  # this script's folder is first on sys.path
 import gymnasium as gym
 import numpy as np
 
 EVAL_SEED_OFFSET = 1_000_003
-BUFFER_SIZE = 1_000_000
+JAXL_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "rl" / "hopper-sac.json"
+
+
+def jaxl_learner_config() -> dict:
+    """The ``learner_config`` of ``configs/rl/hopper-sac.json``, read as plain JSON (this script
+    runs in the benchmark virtualenv, without JAXL)."""
+    return json.loads(JAXL_CONFIG.read_text())["learner_config"]
 
 
 def evaluate(model, episodes: int, seed: int) -> list[float]:
@@ -50,10 +57,15 @@ def main() -> None:
     parser.add_argument("--algo", choices=("sac-sbx", "sac-sb3"), default="sac-sbx")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--learning-starts", type=int, default=10_000)
+    parser.add_argument("--learning-starts", type=int, default=None)
     parser.add_argument("--episodes", type=int, default=10)
     args = parser.parse_args()
-    model = worker.make_sac_model(args.algo, args.seed, args.learning_starts, BUFFER_SIZE)
+    learner = jaxl_learner_config()
+    learning_starts = (
+        learner["learning_starts"] if args.learning_starts is None else args.learning_starts
+    )
+    buffer_size = learner["buffer_config"]["buffer_size"]
+    model = worker.make_sac_model(args.algo, args.seed, learning_starts, buffer_size)
     model.learn(total_timesteps=args.steps)
     returns = evaluate(model, args.episodes, args.seed)
     print(
@@ -62,6 +74,7 @@ def main() -> None:
                 "algo": args.algo,
                 "seed": args.seed,
                 "steps": args.steps,
+                "learning_starts": learning_starts,
                 "mean": float(np.mean(returns)),
                 "std": float(np.std(returns)),
                 "returns": returns,
