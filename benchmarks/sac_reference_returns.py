@@ -13,7 +13,8 @@ seed::
 
     .venv-bench/bin/python benchmarks/sac_reference_returns.py --algo sac-sbx --seed 0
 
-It prints one JSON object: ``algo``, ``seed``, ``steps``, ``mean``, ``std`` and ``returns``.
+It prints one JSON object: ``algo``, ``seed``, ``steps``, ``learning_starts``, ``mean``, ``std``
+and ``returns``.
 """
 
 from __future__ import annotations

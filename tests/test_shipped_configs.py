@@ -4,6 +4,7 @@ hyperparameters of the Hopper SAC config it is quoted beside."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,26 @@ def test_sac_speed_benchmark_uses_the_hopper_sac_hyperparameters() -> None:
         return {key: value for key, value in learner.items() if key not in documented}
 
     assert shared(speed["learner_config"]) == shared(learning["learner_config"])
+
+
+def test_baselines_train_sac_with_the_jaxl_speed_config_hyperparameters() -> None:
+    """SBX and SB3 in ``benchmarks/sac_hopper_speed.py`` get the hyperparameters the JAXL speed
+    config trains with ("identical hyperparameters" is what the speed ratio rests on)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import _baselines_worker as worker
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    speed = json.loads(worker.JAXL_SAC_CONFIG.read_text())
+    learner, model = speed["learner_config"], speed["model_config"]
+    baseline = worker.SAC_HYPERPARAMETERS
+    assert baseline["learning_rate"] == speed["optimizer_config"]["learning_rate"]
+    assert baseline["buffer_size"] == learner["buffer_config"]["buffer_size"]
+    for key in ("batch_size", "tau", "gamma", "train_freq", "gradient_steps"):
+        assert baseline[key] == learner[key], key
+    assert baseline["target_entropy"] == learner["target_entropy"] == "auto"
+    assert worker.SAC_NET_ARCH == {
+        "pi": model["policy"]["network"]["layers"],
+        "qf": model["q"]["layers"],
+    }
+    assert worker.SAC_N_CRITICS == model["num_q"]
