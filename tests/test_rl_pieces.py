@@ -209,6 +209,43 @@ def test_sampling_with_pending_transitions_equals_sampling_after_appending_them(
             start += count
 
 
+def test_collector_steps_each_env_like_a_fresh_env_with_the_episode_seeds():
+    """Transitions of the collector equal those of separate Gymnasium envs reset with the
+    derived episode seeds: the true final observation in ``next_obs``, the next episode's first
+    observation as the following ``obs``."""
+    from jaxl.envs.collector import VectorCollector, episode_seed
+
+    num_envs, seed, steps = 2, 5, 120
+    collector = VectorCollector(EnvConfig(env_id="CartPole-v1", max_episode_steps=30), 2, seed)
+    references = [gym.make("CartPole-v1", max_episode_steps=30) for _ in range(num_envs)]
+    episode = [0] * num_envs
+    obs = np.stack(
+        [env.reset(seed=episode_seed(seed, i, 0))[0] for i, env in enumerate(references)]
+    )
+    actions = np.random.default_rng(0).integers(0, 2, size=(steps, num_envs))
+    resets = 0
+    for action in actions:
+        got = collector.step(action)
+        np.testing.assert_array_equal(got.obs, obs)
+        for i, env in enumerate(references):
+            next_obs, reward, terminated, truncated, _ = env.step(int(action[i]))
+            np.testing.assert_array_equal(got.next_obs[i], next_obs)
+            assert (got.reward[i], got.terminated[i], got.truncated[i]) == (
+                reward,
+                terminated,
+                truncated,
+            )
+            if terminated or truncated:
+                episode[i] += 1
+                resets += 1
+                next_obs, _ = env.reset(seed=episode_seed(seed, i, episode[i]))
+            obs[i] = next_obs
+        assert got.reward.dtype == np.float64 and got.terminated.dtype == bool
+        assert got.next_obs.dtype == collector.observation_space.dtype
+    assert resets >= 4  # episodes of at most 30 steps: both envs were reset several times
+    assert len(collector.pop_completed()) == resets
+
+
 def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_path):
     """Sampling and appending share one jitted call; XLA must not copy the storage for it."""
     from conftest import write_config

@@ -71,7 +71,15 @@ class VectorCollector:
             (the final one for finished episodes), not the first observation of the next episode.
         """
         obs = self.obs
-        next_obs, reward, terminated, truncated, _ = self.env.step(action)
+        # The sub-envs are stepped directly: SyncVectorEnv.step also merges every env's info
+        # dict into arrays, which the collector never reads and which costs about a third of a
+        # Hopper-v5 step.
+        results = [env.step(row) for env, row in zip(self.env.envs, action, strict=True)]
+        next_obs = np.stack([result[0] for result in results])
+        next_obs = next_obs.astype(self.observation_space.dtype, copy=False)
+        reward = np.array([result[1] for result in results], np.float64)
+        terminated = np.array([result[2] for result in results], bool)
+        truncated = np.array([result[3] for result in results], bool)
         self._log.append(np.array(action, copy=True))
         self.total_steps += 1
         self.episode_return += reward
@@ -93,11 +101,9 @@ class VectorCollector:
             self.episode_length[i] = 0
             self._episode_start[i] = self.total_steps
             self._episode_seed[i] = episode_seed(self.seed, int(i), int(self.episode_index[i]))
-        reset_obs, _ = self.env.reset(
-            seed=self._episode_seed.tolist(), options={"reset_mask": done}
-        )
         current = np.array(next_obs, copy=True)
-        current[done] = reset_obs[done]
+        for i in np.flatnonzero(done):
+            current[i], _ = self.env.envs[i].reset(seed=int(self._episode_seed[i]))
         return current
 
     def pop_completed(self) -> list[tuple[float, int]]:
