@@ -250,21 +250,17 @@ class StepRunner:
 
     def __init__(self, learner: SACLearner) -> None:
         self.step = learner._step
-        self.state, self.buffer_state = learner.state, learner.replay.state
+        self.carry = learner._layout.pack_on_host((learner.state, learner.replay.state))
         self.pending = jax.tree.map(lambda field: np.asarray(field[-1:]), learner.replay.contents())
         self.obs = np.asarray(learner.collector.obs, np.float32)
 
     def lower(self, learn: bool) -> Any:
         """Lower and compile the step for the current arguments."""
-        return self.step.lower(
-            self.state, self.buffer_state, self.pending, self.obs, learn=learn
-        ).compile()
+        return self.step.lower(self.carry, self.pending, self.obs, learn=learn).compile()
 
     def call(self, learn: bool) -> jax.Array:
         """One call; returns the env action (not waited for)."""
-        self.state, self.buffer_state, _, env_action, _ = self.step(
-            self.state, self.buffer_state, self.pending, self.obs, learn=learn
-        )
+        self.carry, _, env_action, _ = self.step(self.carry, self.pending, self.obs, learn=learn)
         return env_action
 
     def time_calls(self, learn: bool, calls: int, warmup: int) -> dict[str, float]:

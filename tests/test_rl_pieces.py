@@ -246,6 +246,39 @@ def test_collector_steps_each_env_like_a_fresh_env_with_the_episode_seeds():
     assert len(collector.pop_completed()) == resets
 
 
+def test_packed_layout_round_trips_inside_and_outside_jit():
+    """Packing the small leaves of a state must give back every leaf exactly, in and out of jit,
+    and pass the large ones through as the same arrays."""
+    from jaxl.learners.packing import PackedLayout
+
+    rng = np.random.default_rng(0)
+    tree = {
+        "kernel": jnp.asarray(rng.normal(size=(64, 80)), jnp.float32),  # large: passed through
+        "bias": jnp.asarray(rng.normal(size=(80,)), jnp.float32),
+        "scale": jnp.asarray(rng.normal(size=(2, 1)), jnp.float32),
+        "count": jnp.asarray(7, jnp.int32),
+        "key": jax.random.PRNGKey(3),
+        "full": jnp.asarray(True),
+        "index": jnp.arange(5, dtype=jnp.int32),
+    }
+    layout = PackedLayout.of(tree, max_packed_size=1000)
+    assert layout.num_arrays == 1 + 4  # the kernel, then float32, int32, uint32 and bool
+
+    def assert_same(got, expected):
+        assert jax.tree.structure(got) == jax.tree.structure(expected)
+        for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected), strict=True):
+            assert a.shape == b.shape and a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+
+    packed = layout.pack_on_host(tree)
+    assert packed[0][0] is tree["kernel"]
+    assert_same(layout.unpack_on_host(packed), tree)
+    assert_same(jax.jit(layout.unpack)(packed), tree)
+    assert_same(layout.unpack_on_host(jax.jit(layout.pack)(tree)), tree)
+    with pytest.raises(ValueError, match="does not match"):
+        layout.pack_on_host({"kernel": tree["kernel"]})
+
+
 def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_path):
     """Sampling and appending share one jitted call; XLA must not copy the storage for it."""
     from conftest import write_config
@@ -256,13 +289,9 @@ def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_p
     learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
     learner.update()
     learner.update()
-    compiled = learner._step.lower(
-        learner.state,
-        learner.replay.state,
-        learner._pending,
-        learner.collector.obs,
-        learn=True,
-    ).compile()
+    carry = learner._layout.pack_on_host((learner.state, learner.replay.state))
+    compiled = learner._step.lower(carry, learner._pending, learner.collector.obs, learn=True)
+    compiled = compiled.compile()
     capacity = learner.replay.capacity
     storage_copies = [
         line

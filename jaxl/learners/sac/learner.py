@@ -20,6 +20,7 @@ from flax import struct
 from jaxl.buffers import DeviceReplayBuffer, Transitions
 from jaxl.config.schema import REPLAY_CAPACITY, ExperimentConfig, SACConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
+from jaxl.learners.packing import PackedLayout
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
 from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
@@ -52,16 +53,18 @@ def make_sac_step(
     optimizer: optax.GradientTransformation,
     hp: SACConfig,
     target_entropy: float,
+    layout: PackedLayout,
 ):
     """Build the jitted per-env-step call.
 
-    ``step(state, buffer_state, pending, obs, learn=...)`` runs ``hp.gradient_steps`` gradient
-    steps if ``learn``, on batches drawn from the buffer with the ``pending`` transitions (the
-    previous env step's, or ``None``) counted as stored; then appends ``pending`` to the buffer
-    and returns actions for ``obs`` sampled from the policy. It returns ``(state, buffer_state,
-    policy_action, env_action, metrics)``. This is exactly "append, then train", as one call
-    instead of two: every read of the buffer comes before the write, so XLA appends in place
-    into the donated ``buffer_state``.
+    ``step(carry, pending, obs, learn=...)`` takes ``carry``, the :class:`SACState` and the
+    replay buffer's state packed by ``layout`` (see :mod:`jaxl.learners.packing`). It runs
+    ``hp.gradient_steps`` gradient steps if ``learn``, on batches drawn from the buffer with the
+    ``pending`` transitions (the previous env step's, or ``None``) counted as stored; then
+    appends ``pending`` to the buffer and returns actions for ``obs`` sampled from the policy.
+    It returns ``(carry, policy_action, env_action, metrics)``. This is exactly "append, then
+    train", as one call instead of two: every read of the buffer comes before the write, so XLA
+    appends in place into the donated buffer state.
     """
     critic_grad = jax.grad(partial(critic_loss, networks=networks, gamma=hp.gamma), has_aux=True)
     actor_grad = jax.grad(partial(actor_loss, networks=networks), has_aux=True)
@@ -101,7 +104,8 @@ def make_sac_step(
         )
         return state, metrics
 
-    def step(state: SACState, buffer_state, pending, obs, *, learn: bool):
+    def step(carry, pending, obs, *, learn: bool):
+        state, buffer_state = layout.unpack(carry)
         key, train_key, act_key = jax.random.split(state.key, 3)
         metrics = {}
         if learn:
@@ -114,12 +118,13 @@ def make_sac_step(
         obs = jnp.asarray(obs, jnp.float32)
         action = networks.distribution(state.params, obs).sample(seed=act_key)
         env_action = networks.action.to_env(action, networks.head.kind)
-        return state.replace(key=key), buffer_state, action, env_action, metrics
+        carry = layout.pack((state.replace(key=key), buffer_state))
+        return carry, action, env_action, metrics
 
     return jax.jit(
         step,
         static_argnames="learn",
-        donate_argnums=(0, 1),
+        donate_argnums=0,
         compiler_options=IN_PLACE_APPEND,
     )
 
@@ -184,15 +189,16 @@ class SACLearner(OnlineLearner):
         self.optimizer, self.schedule = make_optimizer(
             config.optimizer_config, max(self.total_gradient_steps, 1)
         )
-        self._step = make_sac_step(
-            self.networks, self.replay, self.optimizer, hp, self.target_entropy
-        )
         self._random_actions = make_random_actions(self.networks, hp.num_envs)
         self._pending: Transitions | None = None
         """The last env step's transitions, stored by the next jitted step."""
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
         self._act = make_act(self.networks, None, deterministic=False)
         self.init(jax.random.PRNGKey(seed))
+        self._layout = PackedLayout.of((self.state, self.replay.state))
+        self._step = make_sac_step(
+            self.networks, self.replay, self.optimizer, hp, self.target_entropy, self._layout
+        )
 
     @property
     def env_steps_per_update(self) -> int:
@@ -239,15 +245,18 @@ class SACLearner(OnlineLearner):
             remaining -= warm_up
         vector_step = env_steps // hp.num_envs
         metrics = {}
-        for _ in range(remaining):
-            learn = vector_step % hp.train_freq == 0
-            state, self.replay.state, action, env_action, step_metrics = self._step(
-                state, self.replay.state, self._pending, self.collector.obs, learn=learn
-            )
-            metrics = step_metrics or metrics
-            self._pending = _as_pending(self.collector.step(np.asarray(env_action)), action)
-            env_steps += hp.num_envs
-            vector_step += 1
+        if remaining:
+            carry = self._layout.pack_on_host((state, self.replay.state))
+            for _ in range(remaining):
+                learn = vector_step % hp.train_freq == 0
+                carry, action, env_action, step_metrics = self._step(
+                    carry, self._pending, self.collector.obs, learn=learn
+                )
+                metrics = step_metrics or metrics
+                self._pending = _as_pending(self.collector.step(np.asarray(env_action)), action)
+                env_steps += hp.num_envs
+                vector_step += 1
+            state, self.replay.state = self._layout.unpack_on_host(carry)
         self.state = state.replace(
             update_count=state.update_count + 1, env_steps=jnp.asarray(env_steps, jnp.int32)
         )
