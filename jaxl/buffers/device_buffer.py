@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.buffers.numpy_buffers import TransitionNumPyBuffer, Transitions, load_buffer
+from jaxl.xla_options import RUN_ONCE
 
 BufferState = Any
 """Flashbax's buffer state: ``experience`` (a :class:`Transitions` of ``[1, capacity, ...]``
@@ -79,8 +80,8 @@ class DeviceReplayBuffer:
         )
         self.state: BufferState = self._buffer.init(example)
         self._host_key = jax.random.PRNGKey(seed)
-        self._add = jax.jit(self.add_fn, donate_argnums=0)
-        self._append_copy = jax.jit(self.add_fn)
+        self._add = jax.jit(self.add_fn, donate_argnums=0, compiler_options=RUN_ONCE)
+        self._append_copy = jax.jit(self.add_fn, compiler_options=RUN_ONCE)
         self.metadata: dict[str, Any] = {}
 
     def _as_stored(self, transitions: Transitions) -> Transitions:

@@ -24,6 +24,7 @@ from jaxl.learners.packing import PackedLayout
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
 from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
+from jaxl.xla_options import RUN_ONCE
 
 IN_PLACE_APPEND = {"xla_cpu_copy_insertion_use_region_analysis": True}
 """XLA CPU options of the step: without region analysis, XLA copies the whole replay storage on
@@ -139,7 +140,7 @@ def make_random_actions(networks: Networks, num_envs: int):
         action = jax.random.uniform(key, shape, minval=-1.0, maxval=1.0)
         return action, networks.action.to_env(action, networks.head.kind)
 
-    return jax.jit(random_actions, static_argnums=1)
+    return jax.jit(random_actions, static_argnums=1, compiler_options=RUN_ONCE)
 
 
 class SACLearner(OnlineLearner):
@@ -213,13 +214,18 @@ class SACLearner(OnlineLearner):
         return learning // hp.train_freq * hp.gradient_steps
 
     def init(self, key: jax.Array) -> None:
+        # One jitted call, compiled without LLVM optimisations: run op by op, initialising the
+        # networks and optimisers compiles dozens of small programs (about 5 s in all).
+        self.state = jax.jit(self._initial_state, compiler_options=RUN_ONCE)(key)
+
+    def _initial_state(self, key: jax.Array) -> SACState:
         params_key, key = jax.random.split(key)
         params = self.networks.init(params_key, example_obs(self.collector.observation_space))
         log_alpha = jnp.asarray(np.log(self.hp.init_alpha), jnp.float32)
         # Separate arrays everywhere: the state is donated to the jitted step, and XLA refuses a
         # buffer that appears twice.
         zero = partial(jnp.zeros, (), jnp.int32)
-        self.state = SACState(
+        return SACState(
             params=params,
             target_q=jax.tree.map(jnp.copy, params["q"]),
             log_alpha=log_alpha,
