@@ -279,6 +279,52 @@ def test_packed_layout_round_trips_inside_and_outside_jit():
         layout.pack_on_host({"kernel": tree["kernel"]})
 
 
+def test_packed_sac_step_computes_what_the_unpacked_step_does(small_sac_config, tmp_path):
+    """Packing is layout only: from the same state and inputs, the step on packed arguments
+    must give the step on plain ones' parameters, key, counters, buffer and actions, up to
+    float rounding (XLA may fuse the two programs differently)."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+    from jaxl.learners.packing import PackedLayout
+    from jaxl.learners.sac.learner import make_sac_step
+
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    for _ in range(3):  # past the warm-up, so that the buffer holds data and learning runs
+        learner.update()
+    start = (learner.state, learner.replay.state)
+    plain = PackedLayout.of(start, max_packed_size=-1)  # every leaf passed through as itself
+    assert plain.num_arrays == len(jax.tree.leaves(start)) > learner._layout.num_arrays
+    plain_step = make_sac_step(
+        learner.networks,
+        learner.replay,
+        learner.optimizer,
+        learner.hp,
+        learner.target_entropy,
+        plain,
+    )
+    results = []
+    for layout, step in ((learner._layout, learner._step), (plain, plain_step)):
+        carry = layout.pack_on_host(jax.tree.map(jnp.copy, start))  # the step donates it
+        actions = []
+        for _ in range(5):
+            carry, action, _, _ = step(carry, learner._pending, learner.collector.obs, learn=True)
+            actions.append(np.asarray(action))
+        results.append((layout.unpack_on_host(carry), np.stack(actions)))
+    (packed_tree, packed_actions), (plain_tree, plain_actions) = results
+    assert int(packed_tree[0].gradient_steps) == int(start[0].gradient_steps) + 5
+    for got, expected in zip(
+        jax.tree.leaves(packed_tree), jax.tree.leaves(plain_tree), strict=True
+    ):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        if jnp.issubdtype(got.dtype, jnp.floating):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(packed_actions, plain_actions, rtol=1e-5, atol=1e-6)
+
+
 def test_sac_step_appends_to_the_replay_storage_in_place(small_sac_config, tmp_path):
     """Sampling and appending share one jitted call; XLA must not copy the storage for it."""
     from conftest import write_config
