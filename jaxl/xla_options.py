@@ -10,4 +10,6 @@ RUN_ONCE: dict[str, int] = {"xla_backend_optimization_level": 0}
 warm-up's random actions, bulk appends to a replay buffer): skip LLVM's optimisations, which
 take most of their compile time and buy nothing for a program that runs once. Initialising SAC's
 networks for Hopper (six orthogonal initialisers) compiles in 0.8 s instead of 2.4 s. The
-results are deterministic but may differ from the optimised program's in the last bits."""
+price is slower execution of large data movement: appending 100k transitions to a 1M-transition
+device buffer takes about 14 ms instead of 6.5 ms. The results are deterministic but may differ
+from the optimised program's in the last bits."""
