@@ -17,9 +17,51 @@ import sys
 import tempfile
 import time
 
+EVAL_ATTEMPTS = 2
+"""An evaluation that times out is started once more (see :func:`evaluate`)."""
+
+
+def evaluate(run_dir: str, episodes: int, timeout: float) -> dict:
+    """Run ``jaxl eval RUN_DIR --deterministic --json`` and return its result.
+
+    The evaluation is deterministic, so one that exceeds ``timeout`` seconds is killed and started
+    again: two evaluations started at the same moment have been seen to hang in jaxlib 0.10.2's
+    CPU runtime (the main thread waiting on a finished computation), which a rerun does not.
+
+    :raises RuntimeError: when every attempt times out.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "jaxl.cli",
+        "eval",
+        run_dir,
+        "--episodes",
+        str(episodes),
+        "--deterministic",
+        "--json",
+    ]
+    for attempt in range(1, EVAL_ATTEMPTS + 1):
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, check=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            print(
+                f"jaxl eval {run_dir}: no result after {timeout:g} s "
+                f"(attempt {attempt} of {EVAL_ATTEMPTS}); killed",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    raise RuntimeError(
+        f"jaxl eval {run_dir}: timed out {EVAL_ATTEMPTS} times after {timeout:g} s each"
+    )
+
 
 def train_and_evaluate(
-    config: str, seed: int, out: str, episodes: int, overrides: list[str]
+    config: str, seed: int, out: str, episodes: int, overrides: list[str], eval_timeout: float
 ) -> dict:
     """Run ``jaxl train`` then ``jaxl eval --deterministic --json`` on its final checkpoint."""
     sets = [arg for item in overrides for arg in ("--set", item)]
@@ -43,23 +85,7 @@ def train_and_evaluate(
     )
     seconds = time.perf_counter() - start
     run_dir = train.stdout.strip().splitlines()[-1]
-    evaluation = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "jaxl.cli",
-            "eval",
-            run_dir,
-            "--episodes",
-            str(episodes),
-            "--deterministic",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(evaluation.stdout.strip().splitlines()[-1])
+    result = evaluate(run_dir, episodes, eval_timeout)
     result["train_seconds"] = seconds
     result["seed"] = seed
     return result
@@ -81,11 +107,19 @@ def main() -> int:
     )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--out", default=None, help="runs folder (default: a temporary one)")
+    parser.add_argument(
+        "--eval-timeout",
+        type=float,
+        default=600.0,
+        help="seconds after which an evaluation is killed and started again (once)",
+    )
     args = parser.parse_args()
     out = args.out or tempfile.mkdtemp(prefix="jaxl-bench-")
     results = []
     for seed in args.seeds:
-        result = train_and_evaluate(args.config, seed, out, args.episodes, args.overrides)
+        result = train_and_evaluate(
+            args.config, seed, out, args.episodes, args.overrides, args.eval_timeout
+        )
         results.append(result)
         print(
             f"seed {seed}: mean return {result['mean_return']:.1f} ± {result['std_return']:.1f} "
