@@ -133,7 +133,11 @@ def make_baseline_model(algo: str, seed: int) -> Any:
 
 
 def make_sac_model(
-    algo: str, seed: int, learning_starts: int, buffer_size: int | None = None
+    algo: str,
+    seed: int,
+    learning_starts: int,
+    buffer_size: int | None = None,
+    ent_coef: float | None = None,
 ) -> Any:
     """Build an SB3 or SBX SAC model on a one-env ``DummyVecEnv`` of Hopper-v5.
 
@@ -142,6 +146,7 @@ def make_sac_model(
     :param learning_starts: random-action steps before the first gradient step.
     :param buffer_size: replay capacity (``None``: the speed benchmark's, from
         :data:`SAC_HYPERPARAMETERS`).
+    :param ent_coef: a fixed entropy temperature (``None``: the speed benchmark's automatic one).
     :returns: the constructed (untrained) model.
     """
     from stable_baselines3.common.env_util import make_vec_env
@@ -151,6 +156,8 @@ def make_sac_model(
     kwargs = {**SAC_HYPERPARAMETERS, "learning_starts": learning_starts}
     if buffer_size is not None:
         kwargs["buffer_size"] = buffer_size
+    if ent_coef is not None:
+        kwargs["ent_coef"] = ent_coef
     if algo == "sac-sb3":
         import torch
         from stable_baselines3 import SAC

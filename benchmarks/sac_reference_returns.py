@@ -3,8 +3,9 @@
 
 It gives the figure that JAXL's ``benchmarks/learning_returns.py configs/rl/hopper-sac.json`` is
 compared with: the same hyperparameters (those of ``configs/rl/hopper-sac.json``: 256x256 ReLU
-actor and twin critics, Adam 3e-4, batch 256, tau 0.005, gamma 0.99, automatic temperature, one
-gradient step per env step), the config's replay capacity, ``--learning-starts`` random steps
+actor and twin critics, Adam 3e-4, batch 256, tau 0.005, gamma 0.99, one gradient step per env
+step, and the config's temperature: its ``init_alpha`` held fixed when ``autotune_alpha`` is
+false, else SB3's automatic one), the config's replay capacity, ``--learning-starts`` random steps
 (default: the config's ``learning_starts``), ``--steps`` env steps in all, then ``--episodes``
 deterministic evaluation episodes seeded from ``1_000_003 + 100 * seed``.
 
@@ -13,8 +14,8 @@ seed::
 
     .venv-bench/bin/python benchmarks/sac_reference_returns.py --algo sac-sbx --seed 0
 
-It prints one JSON object: ``algo``, ``seed``, ``steps``, ``learning_starts``, ``mean``, ``std``
-and ``returns``.
+It prints one JSON object: ``algo``, ``seed``, ``steps``, ``learning_starts``, ``ent_coef``,
+``mean``, ``std`` and ``returns``.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def main() -> None:
         learner["learning_starts"] if args.learning_starts is None else args.learning_starts
     )
     buffer_size = learner["buffer_config"]["buffer_size"]
-    model = worker.make_sac_model(args.algo, args.seed, learning_starts, buffer_size)
+    fixed_alpha = None if learner.get("autotune_alpha", True) else learner["init_alpha"]
+    model = worker.make_sac_model(
+        args.algo, args.seed, learning_starts, buffer_size, ent_coef=fixed_alpha
+    )
     model.learn(total_timesteps=args.steps)
     returns = evaluate(model, args.episodes, args.seed)
     print(
@@ -76,6 +80,7 @@ def main() -> None:
                 "seed": args.seed,
                 "steps": args.steps,
                 "learning_starts": learning_starts,
+                "ent_coef": "auto" if fixed_alpha is None else fixed_alpha,
                 "mean": float(np.mean(returns)),
                 "std": float(np.std(returns)),
                 "returns": returns,

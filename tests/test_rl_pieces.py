@@ -413,3 +413,27 @@ def test_sac_with_learning_starts_zero_takes_one_random_step_first(small_sac_con
     learner.update()
     assert int(learner.state.gradient_steps) == 9
     assert int(learner.state.env_steps) == 10
+
+
+def test_sac_fixed_temperature_stays_fixed_while_the_networks_learn(small_sac_config, tmp_path):
+    """``autotune_alpha: false`` keeps the temperature at ``init_alpha`` (the original SAC's
+    fixed temperature, as in ``configs/rl/hopper-sac.json``) and leaves its optimiser state
+    untouched, while the actor and critics still take their gradient steps."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    small_sac_config["learner_config"].update(autotune_alpha=False, init_alpha=0.2)
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    alpha_opt, params = jax.tree.map(np.asarray, (learner.state.alpha_opt, learner.state.params))
+    rows = [learner.update() for _ in range(4)]
+    assert int(learner.state.gradient_steps) > 0
+    assert float(jnp.exp(learner.state.log_alpha)) == pytest.approx(0.2, rel=1e-6)
+    assert rows[-1]["alpha"] == pytest.approx(0.2, rel=1e-6)
+    for got, before in zip(
+        jax.tree.leaves(learner.state.alpha_opt), jax.tree.leaves(alpha_opt), strict=True
+    ):
+        np.testing.assert_array_equal(np.asarray(got), before)
+    leaves = zip(jax.tree.leaves(learner.state.params), jax.tree.leaves(params), strict=True)
+    assert all(not np.array_equal(np.asarray(got), before) for got, before in leaves)

@@ -47,12 +47,13 @@ def test_shipped_config_validates(path: Path, tmp_path: Path) -> None:
 
 def test_sac_speed_benchmark_uses_the_hopper_sac_hyperparameters() -> None:
     """``benchmarks/configs/hopper-sac-speed.json`` differs from ``configs/rl/hopper-sac.json``
-    only where its description says: the buffer, the warm-up, the budget and the evaluation."""
+    only where its description says: the temperature, the buffer, the warm-up, the budget and the
+    evaluation."""
     learning = json.loads((CONFIGS / "rl" / "hopper-sac.json").read_text())
     speed = json.loads((REPO / "benchmarks" / "configs" / "hopper-sac-speed.json").read_text())
     assert speed["model_config"] == learning["model_config"]
     assert speed["optimizer_config"] == learning["optimizer_config"]
-    documented = {"buffer_config", "learning_starts"}
+    documented = {"buffer_config", "learning_starts", "init_alpha", "autotune_alpha"}
 
     def shared(learner: dict) -> dict:
         return {key: value for key, value in learner.items() if key not in documented}

@@ -346,7 +346,8 @@ class SACConfig(Section):
     tau: UnitInterval = 0.005
     """Polyak averaging coefficient of the target Q networks."""
     init_alpha: PositiveFloat = 1.0
-    """Initial entropy temperature."""
+    """Initial entropy temperature (the temperature throughout when ``autotune_alpha`` is
+    false)."""
     autotune_alpha: bool = True
     """Learn the temperature towards ``target_entropy``."""
     target_entropy: float | Literal["auto"] = "auto"
