@@ -38,6 +38,12 @@ def jaxl_learner_config() -> dict:
     return json.loads(JAXL_CONFIG.read_text())["learner_config"]
 
 
+def fixed_temperature(learner: dict) -> float | None:
+    """The temperature the config holds fixed (its ``init_alpha`` when ``autotune_alpha`` is
+    false), or ``None`` when it learns it, as SB3's ``ent_coef="auto"`` does."""
+    return None if learner.get("autotune_alpha", True) else float(learner["init_alpha"])
+
+
 def evaluate(model, episodes: int, seed: int) -> list[float]:
     """Returns of ``episodes`` deterministic episodes of ``model`` on a fresh Hopper-v5."""
     env = gym.make(worker.SAC_ENV_ID)
@@ -67,7 +73,7 @@ def main() -> None:
         learner["learning_starts"] if args.learning_starts is None else args.learning_starts
     )
     buffer_size = learner["buffer_config"]["buffer_size"]
-    fixed_alpha = None if learner.get("autotune_alpha", True) else learner["init_alpha"]
+    fixed_alpha = fixed_temperature(learner)
     model = worker.make_sac_model(
         args.algo, args.seed, learning_starts, buffer_size, ent_coef=fixed_alpha
     )

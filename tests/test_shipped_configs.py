@@ -82,3 +82,18 @@ def test_baselines_train_sac_with_the_jaxl_speed_config_hyperparameters() -> Non
         "qf": model["q"]["layers"],
     }
     assert worker.SAC_N_CRITICS == model["num_q"]
+
+
+def test_reference_sac_returns_use_the_hopper_config_temperature() -> None:
+    """``benchmarks/sac_reference_returns.py`` trains SBX/SB3 with the temperature
+    ``configs/rl/hopper-sac.json`` uses, so that its returns compare with JAXL's on that config."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import sac_reference_returns as reference
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    learner = reference.jaxl_learner_config()
+    assert learner["autotune_alpha"] is False
+    assert reference.fixed_temperature(learner) == learner["init_alpha"] == 0.2
+    assert reference.fixed_temperature({**learner, "autotune_alpha": True}) is None
+    assert reference.fixed_temperature({"init_alpha": 1.0}) is None
