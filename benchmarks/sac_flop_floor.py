@@ -15,7 +15,8 @@ its device replay buffer with random transitions, and then:
    Gaussian's log-probabilities, Adam and the Polyak update);
 3. measures the machine's float32 matmul rate with jitted chains of ``[256,256] x [256,256]``
    and ``[512,256] x [256,256]`` matmuls (best of ``--repeats``), with XLA's default threading,
-   i.e. the rate XLA itself reaches on these shapes;
+   i.e. the rate XLA itself reaches on these shapes (and, for reference only, the same chains
+   with bfloat16 inputs and float32 accumulation: the rate mixed precision could reach);
 4. times the jitted training call in steady state (after compilation and warm-up), once
    waiting for each call's action as the training loop does (it copies the action to the host
    every step) and once back to back; and the same for the no-learn call, to separate the fixed
@@ -183,29 +184,33 @@ class BusyMeter:
             self.other_cores = max(others, 0.0) / elapsed
 
 
-def matmul_rate(m: int, k: int, n: int, chain: int, repeats: int) -> dict[str, float]:
-    """Measure float32 GFLOP/s of a jitted chain of ``[m, k] x [k, n]`` matmuls.
+def matmul_rate(
+    m: int, k: int, n: int, chain: int, repeats: int, dtype: Any = jnp.float32
+) -> dict[str, float]:
+    """Measure GFLOP/s of a jitted chain of ``[m, k] x [k, n]`` matmuls.
 
     The chain is ``x <- x @ w`` (``k == n``) unrolled ``chain`` times in one jitted function,
-    with ``w`` scaled so the values stay finite. Each repeat times one call.
+    with ``w`` scaled so the values stay finite. Each repeat times one call. The inputs are of
+    ``dtype``; products are accumulated in float32 and each result is cast back to ``dtype``.
 
     :param m: rows of ``x``.
     :param k: columns of ``x`` and rows of ``w``.
     :param n: columns of ``w``.
     :param chain: matmuls per call.
     :param repeats: timed calls; the best counts.
+    :param dtype: the inputs' dtype (float32, or bfloat16 for the mixed-precision reference).
     :returns: ``gflops_best``, ``gflops_median`` and the ``flops`` of one call.
     """
     if k != n:
         raise ValueError("a chain needs square w")
     key_x, key_w = jax.random.split(jax.random.PRNGKey(0))
-    x = jax.random.normal(key_x, (m, k), jnp.float32)
-    w = jax.random.normal(key_w, (k, n), jnp.float32) / np.sqrt(k)
+    x = jax.random.normal(key_x, (m, k), jnp.float32).astype(dtype)
+    w = (jax.random.normal(key_w, (k, n), jnp.float32) / np.sqrt(k)).astype(dtype)
 
     @jax.jit
     def run(x: jax.Array, w: jax.Array) -> jax.Array:
         for _ in range(chain):
-            x = x @ w
+            x = jnp.dot(x, w, preferred_element_type=jnp.float32).astype(dtype)
         return x
 
     run(x, w).block_until_ready()
@@ -345,6 +350,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             f"{m}x{k}@{k}x{n}": matmul_rate(m, k, n, args.chain, args.repeats)
             for m, k, n in MATMUL_SHAPES
         }
+        # For reference only: the floor and JAXL's step are float32, as SBX's are.
+        rates_bf16 = {
+            f"{m}x{k}@{k}x{n}": matmul_rate(m, k, n, args.chain, args.repeats, jnp.bfloat16)
+            for m, k, n in MATMUL_SHAPES
+        }
     best_rate = max(rate["gflops_best"] for rate in rates.values()) * 1e9
 
     print(f"timing the SAC step ({args.warmup} warm-up + {args.calls} calls, each way) ...")
@@ -372,6 +382,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "analytic_total": analytic["total"],
         },
         "matmul": rates,
+        "matmul_bfloat16_inputs": rates_bf16,
         "matmul_other_cores": matmul_meter.other_cores,
         "best_rate_flops_per_s": best_rate,
         "timing": {"learn": timing_learn, "no_learn": timing_act},
@@ -420,13 +431,19 @@ def format_report(report: dict[str, Any]) -> str:
         f"  XLA gradient step / by hand            {flops['xla_gradient_step'] / flops['analytic_matmul']:9.3f} "
         f"(matmuls only), {flops['xla_gradient_step'] / flops['analytic_total']:.3f} (with updates)",
         "",
-        "float32 matmul rate (jitted chains, XLA's default threading)",
     ]
-    for shape, rate in report["matmul"].items():
-        lines.append(
-            f"  {shape:18s} best {rate['gflops_best']:7.1f} GFLOP/s, "
-            f"median {rate['gflops_median']:7.1f} GFLOP/s"
-        )
+    titles = {
+        "matmul": "float32 matmul rate (jitted chains, XLA's default threading)",
+        "matmul_bfloat16_inputs": "for reference, not in the floor: bfloat16 inputs, float32 "
+        "accumulation",
+    }
+    for field, title in titles.items():
+        lines.append(title)
+        for shape, rate in report.get(field, {}).items():
+            lines.append(
+                f"  {shape:18s} best {rate['gflops_best']:7.1f} GFLOP/s, "
+                f"median {rate['gflops_median']:7.1f} GFLOP/s"
+            )
     lines += [
         "",
         "time per call, steady state (synced: the action copied to the host after each call)",
