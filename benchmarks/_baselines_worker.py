@@ -126,10 +126,26 @@ def make_baseline_model(algo: str, seed: int) -> Any:
     if algo == "sb3":
         from stable_baselines3 import PPO
 
-        return PPO("MlpPolicy", vec_env, seed=seed, device="cpu", verbose=0, **PPO_HYPERPARAMETERS)
+        model = PPO("MlpPolicy", vec_env, seed=seed, device="cpu", verbose=0, **PPO_HYPERPARAMETERS)
+        return without_log_folder(model)
     from sbx import PPO as SbxPPO
 
-    return SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
+    model = SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
+    return without_log_folder(model)
+
+
+def without_log_folder(model: Any) -> Any:
+    """Give ``model`` the logger ``verbose=0`` gives it (no outputs), minus the empty
+    ``SB3-<date>`` folder in the temporary directory that SB3 creates for it on every
+    ``learn()``.
+
+    :param model: an SB3 or SBX model.
+    :returns: ``model``.
+    """
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
+    return model
 
 
 def make_sac_model(
@@ -167,7 +183,7 @@ def make_sac_model(
             "activation_fn": torch.nn.ReLU,
             "n_critics": SAC_N_CRITICS,
         }
-        return SAC(
+        model = SAC(
             "MlpPolicy",
             vec_env,
             seed=seed,
@@ -176,6 +192,7 @@ def make_sac_model(
             policy_kwargs=policy_kwargs,
             **kwargs,
         )
+        return without_log_folder(model)
     import flax.linen as nn
     from sbx import SAC as SbxSAC
 
@@ -184,7 +201,10 @@ def make_sac_model(
         "activation_fn": nn.relu,
         "n_critics": SAC_N_CRITICS,
     }
-    return SbxSAC("MlpPolicy", vec_env, seed=seed, verbose=0, policy_kwargs=policy_kwargs, **kwargs)
+    model = SbxSAC(
+        "MlpPolicy", vec_env, seed=seed, verbose=0, policy_kwargs=policy_kwargs, **kwargs
+    )
+    return without_log_folder(model)
 
 
 def describe_policy(model: Any) -> str:
