@@ -127,10 +127,10 @@ def make_baseline_model(algo: str, seed: int) -> Any:
         from stable_baselines3 import PPO
 
         model = PPO("MlpPolicy", vec_env, seed=seed, device="cpu", verbose=0, **PPO_HYPERPARAMETERS)
-        return without_log_folder(model)
-    from sbx import PPO as SbxPPO
+    else:
+        from sbx import PPO as SbxPPO
 
-    model = SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
+        model = SbxPPO("MlpPolicy", vec_env, seed=seed, verbose=0, **PPO_HYPERPARAMETERS)
     return without_log_folder(model)
 
 
@@ -192,18 +192,18 @@ def make_sac_model(
             policy_kwargs=policy_kwargs,
             **kwargs,
         )
-        return without_log_folder(model)
-    import flax.linen as nn
-    from sbx import SAC as SbxSAC
+    else:
+        import flax.linen as nn
+        from sbx import SAC as SbxSAC
 
-    policy_kwargs = {
-        "net_arch": SAC_NET_ARCH,
-        "activation_fn": nn.relu,
-        "n_critics": SAC_N_CRITICS,
-    }
-    model = SbxSAC(
-        "MlpPolicy", vec_env, seed=seed, verbose=0, policy_kwargs=policy_kwargs, **kwargs
-    )
+        policy_kwargs = {
+            "net_arch": SAC_NET_ARCH,
+            "activation_fn": nn.relu,
+            "n_critics": SAC_N_CRITICS,
+        }
+        model = SbxSAC(
+            "MlpPolicy", vec_env, seed=seed, verbose=0, policy_kwargs=policy_kwargs, **kwargs
+        )
     return without_log_folder(model)
 
 
