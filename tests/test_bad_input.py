@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import time
+
 import pytest
 from conftest import load_example, tree_files, write_config
 
@@ -102,7 +105,16 @@ def finished_run(tmp_path_factory):
     return result.run.path
 
 
-def test_corrupt_checkpoint(finished_run, capsys):
+class _RaisesOnDelete:
+    def __del__(self) -> None:
+        raise ValueError("unrelated")
+
+
+def test_corrupt_checkpoint(finished_run, capsys, monkeypatch):
+    # Whatever Python would print as "Exception ignored" (e.g. orbax's reads still in flight
+    # when the restore fails, reporting to its closed event loop) must not reach the user.
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     latest = finished_run / "checkpoints" / "6"
     damaged = [p for p in latest.rglob("*") if p.is_file() and p.parent.name == "d"]
     assert damaged, "expected orbax data files to corrupt"
@@ -117,6 +129,10 @@ def test_corrupt_checkpoint(finished_run, capsys):
         assert main(command) == 2
         err = capsys.readouterr().err
         assert "checkpoints/6 is corrupt or unreadable" in err, err
+    time.sleep(0.5)  # the other reads of the failed restore finish meanwhile
+    assert not unraisable, [repr(u.exc_value) for u in unraisable]
+    _RaisesOnDelete()  # any other unraisable exception still reaches the hook
+    assert [repr(u.exc_value) for u in unraisable] == ["ValueError('unrelated')"]
     assert tree_files(finished_run) == before, "a corrupt checkpoint must not change any file"
     # An older, intact checkpoint still evaluates.
     assert main(["eval", str(finished_run), "--checkpoint", "4", "--json", "--episodes", "1"]) == 0

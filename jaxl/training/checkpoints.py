@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class CheckpointStore:
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
+            _ignore_reads_finishing_after_a_failed_restore()
             raise CheckpointError(
                 f"checkpoint {self.directory / str(step)} is corrupt or unreadable "
                 f"({type(error).__name__}: {str(error)[:300]}); nothing was changed"
@@ -92,3 +94,41 @@ class CheckpointStore:
     def close(self) -> None:
         """Release orbax resources."""
         self._manager.close()
+
+
+def _is_read_finishing_after_a_failed_restore(unraisable: sys.UnraisableHookArgs) -> bool:
+    """Whether ``unraisable`` is a tensorstore read reporting back to orbax's closed event loop.
+
+    Orbax restores every array of a checkpoint concurrently in a temporary asyncio event loop.
+    When one read fails, the loop stops and is closed while the other reads are still in flight;
+    as each of them finishes, tensorstore's completion callback calls the closed loop's
+    ``call_soon_threadsafe`` from its own thread, and Python prints the resulting
+    ``RuntimeError: Event loop is closed`` with a traceback. Nothing is lost: the restore has
+    already failed and the reads' results are not needed.
+    """
+    error = unraisable.exc_value
+    if unraisable.object is not None or not isinstance(error, RuntimeError):
+        return False
+    if str(error) != "Event loop is closed" or unraisable.exc_traceback is None:
+        return False
+    frame = unraisable.exc_traceback
+    while frame.tb_next is not None:
+        frame = frame.tb_next
+    code = frame.tb_frame.f_code
+    return code.co_name == "_check_closed" and "asyncio" in code.co_filename
+
+
+def _ignore_reads_finishing_after_a_failed_restore() -> None:
+    """Keep the tracebacks of :func:`_is_read_finishing_after_a_failed_restore` off stderr, so
+    that a corrupt checkpoint gives one clear error; every other unraisable exception still goes
+    to the hook that was installed before."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_jaxl_ignores_failed_restore_reads", False):
+        return
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if not _is_read_finishing_after_a_failed_restore(unraisable):
+            previous(unraisable)
+
+    hook._jaxl_ignores_failed_restore_reads = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
