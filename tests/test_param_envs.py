@@ -363,9 +363,10 @@ def test_envs_list_and_show():
     assert unknown.returncode == 2 and "jaxl/Hopper-v5" in unknown.stderr
 
 
-def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path):
+@pytest.mark.parametrize("env_id", ["jaxl/Hopper-v5", "jaxl/DMC-cartpole-swingup-v0"])
+def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path, env_id):
     out = tmp_path / "grid.png"
-    result = _jaxl("envs", "render", "jaxl/Hopper-v5", "--task-seeds", "0", "1", "--out", str(out))
+    result = _jaxl("envs", "render", env_id, "--task-seeds", "0", "1", "--out", str(out))
     if result.returncode == 0:
         from matplotlib.image import imread
 
@@ -375,4 +376,7 @@ def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path):
     else:
         assert result.returncode == 2
         assert "OSMesa" in result.stderr and "libosmesa6" in result.stderr
+        # One clear error: no GLFW warnings, no traceback from a half-built OpenGL context.
+        assert result.stderr.startswith(f"jaxl: error: cannot render {env_id}"), result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
         assert not out.exists()

@@ -3,8 +3,11 @@ pictures of their variants."""
 
 from __future__ import annotations
 
+import gc
 import math
 import os
+import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -123,6 +126,37 @@ def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
         env.close()
 
 
+def _frame_or_failure(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray | str:
+    """:func:`_frame`, or why it failed (the end of a sentence that starts "cannot render ...").
+
+    Without a usable OpenGL backend, GLFW warns that there is no display and that it is not
+    initialised, and dm_control's half-built ``MjrContext`` raises in ``__del__`` once the failed
+    attempt is dropped (Python prints that as "Exception ignored"). Neither says more than
+    :data:`RENDERER_HELP`, so both are kept off stderr while the frame is rendered and the failed
+    attempt is cleaned up.
+    """
+    previous_hook = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if getattr(unraisable.object, "__qualname__", None) != "MjrContext.__del__":
+            previous_hook(unraisable)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="glfw")
+        sys.unraisablehook = hook
+        try:
+            try:
+                return _frame(env_id, task_seed, width, height)
+            except gym.error.DependencyNotInstalled as error:
+                failure = f": {error}"
+            except Exception as error:  # OpenGL set-up fails in many ways without a renderer
+                failure = f" offscreen ({type(error).__name__}: {error}). {RENDERER_HELP}"
+            gc.collect()  # the failed attempt's objects, now unreferenced
+            return failure
+        finally:
+            sys.unraisablehook = previous_hook
+
+
 def render_variants(
     env_id: str,
     task_seeds: Sequence[int],
@@ -141,15 +175,10 @@ def render_variants(
         raise EnvError("--task-seeds: give at least one task seed")
     frames = []
     for seed in task_seeds:
-        try:
-            frames.append(_frame(env_id, seed, width, height))
-        except gym.error.DependencyNotInstalled as error:
-            raise EnvError(f"cannot render {env_id}: {error}") from error
-        except Exception as error:  # OpenGL set-up fails in many ways without a renderer
-            raise EnvError(
-                f"cannot render {env_id} offscreen ({type(error).__name__}: {error}). "
-                + RENDERER_HELP
-            ) from error
+        frame = _frame_or_failure(env_id, seed, width, height)
+        if isinstance(frame, str):
+            raise EnvError(f"cannot render {env_id}{frame}")
+        frames.append(frame)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -7,15 +7,20 @@ that ends with the task's time limit (discount 1) is *truncated*.
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 
 from jaxl.envs.rendering import configure_offscreen_gl
 
-# dm_control picks its OpenGL backend when it is imported (without a display, GLFW only warns).
+# dm_control picks its OpenGL backend when it is imported. Without a display it tries GLFW
+# first, which warns that DISPLAY is missing; that says nothing to someone who does not render,
+# and rendering without a backend fails later with RENDERER_HELP.
 configure_offscreen_gl()
-
-from dm_control import suite  # noqa: E402
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r".*The DISPLAY environment variable is missing")
+    from dm_control import suite
 
 
 def flatten_observation(observation: dict) -> np.ndarray:
