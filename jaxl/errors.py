@@ -5,6 +5,7 @@ from jaxl.config.loading import ConfigError
 from jaxl.device import DeviceError
 from jaxl.envs.make import EnvError
 from jaxl.training.checkpoints import CheckpointError
+from jaxl.training.run_dir import RunDirectoryError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     BufferFileError,
@@ -12,6 +13,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     DeviceError,
     EnvError,
+    RunDirectoryError,
     ValueError,
 )
-"""Bad configs, files, env ids, checkpoints and devices."""
+"""Bad configs, files, env ids, run directories, checkpoints and devices."""

@@ -83,7 +83,9 @@ def test_missing_required_key_and_all_problems_listed(tmp_path):
 
 def test_missing_config_file(tmp_path, capsys):
     assert main(["train", str(tmp_path / "nope.json"), "--out", str(tmp_path / "runs")]) == 2
-    assert "config file not found" in capsys.readouterr().err
+    assert (
+        capsys.readouterr().err == f"jaxl: error: config file not found: {tmp_path / 'nope.json'}\n"
+    )
     assert not (tmp_path / "runs").exists()
 
 
@@ -142,7 +144,14 @@ def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     assert main(["eval", str(finished_run), "--checkpoint", "99"]) == 2
     assert "no checkpoint 99" in capsys.readouterr().err
     assert main(["eval", str(tmp_path / "nowhere")]) == 2
-    assert "run directory not found" in capsys.readouterr().err
+    assert (
+        capsys.readouterr().err == f"jaxl: error: run directory not found: {tmp_path / 'nowhere'}\n"
+    )
+    assert main(["eval", str(tmp_path)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"jaxl: error: {tmp_path} is not a run directory (no config.json)\n"
+    )
 
 
 def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):

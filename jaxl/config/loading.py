@@ -43,6 +43,14 @@ class ConfigError(ValueError):
         super().__init__(head + ":\n  " + "\n  ".join(self.problems))
 
 
+class ConfigFileNotFoundError(ConfigError):
+    """The config file does not exist (its message is that one line)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__([f"config file not found: {path}"])
+        self.args = (self.problems[0],)
+
+
 def _allowed_keys(model: type[Section], loc: Sequence[str | int]) -> list[str]:
     """The keys allowed at ``loc`` (the parent of an unknown key), best effort."""
     current: Any = model
@@ -243,7 +251,7 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError([f"config file not found: {path}"])
+        raise ConfigFileNotFoundError(path)
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as error:

@@ -13,6 +13,10 @@ from jaxl import __version__
 from jaxl.config import ConfigError, ExperimentConfig, load_config
 
 
+class RunDirectoryError(ValueError):
+    """A path given as a run directory is missing or holds no run (no ``config.json``)."""
+
+
 @dataclass(frozen=True)
 class RunDirectory:
     """Paths inside one run directory."""
@@ -88,13 +92,14 @@ def create_run_directory(
 def open_run_directory(path: str | os.PathLike[str]) -> tuple[RunDirectory, ExperimentConfig]:
     """Open an existing run directory and validate its resolved config.
 
-    :raises ConfigError: the folder or its ``config.json`` is missing or invalid.
+    :raises RunDirectoryError: the folder or its ``config.json`` is missing.
+    :raises ConfigError: its ``config.json`` is invalid.
     """
     run = RunDirectory(Path(path).resolve())
     if not run.path.is_dir():
-        raise ConfigError([f"run directory not found: {path}"])
+        raise RunDirectoryError(f"run directory not found: {path}")
     if not run.config_path.is_file():
-        raise ConfigError([f"{path} is not a run directory (no config.json)"])
+        raise RunDirectoryError(f"{path} is not a run directory (no config.json)")
     config = load_config(run.config_path)
     if config.seed is None:
         raise ConfigError(["seed: missing in a run's resolved config"], str(run.config_path))

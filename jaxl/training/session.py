@@ -65,7 +65,7 @@ def restore_learner(
     """Rebuild a run's learner and load a checkpoint into it.
 
     :return: ``(run, learner, checkpoint record, checkpoint step)``.
-    :raises ConfigError: not a run directory.
+    :raises RunDirectoryError: not a run directory.
     :raises CheckpointError: the checkpoint is missing or corrupt (nothing is changed).
     """
     run, config = open_run_directory(run_dir)
