@@ -64,11 +64,19 @@ def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) ->
             tmp.unlink()
 
 
+ZIP_SIGNATURE = b"PK"
+"""The first bytes of every zip archive (an ``.npz`` file is one)."""
+
+
 def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read the arrays and metadata of a buffer file, checking its format and version."""
     path = Path(path)
     if not path.is_file():
         raise BufferFileError(f"buffer file not found: {path}")
+    with path.open("rb") as file:
+        if file.read(len(ZIP_SIGNATURE)) != ZIP_SIGNATURE:
+            # NumPy would try the file as a pickle and suggest loading it with allow_pickle.
+            raise BufferFileError(f"{path} is not a JAXL buffer file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
