@@ -39,8 +39,11 @@ def check_device(spec: str) -> None:
 
     try:
         jax.devices("cuda")
-    except RuntimeError as error:
+    except (RuntimeError, AssertionError) as error:
+        # With no NVIDIA GPU visible, jax 0.10 skips the CUDA backend and then fails an internal
+        # assertion (no message) instead of raising a RuntimeError.
+        reason = str(error) or "no NVIDIA GPU is visible"
         raise DeviceError(
-            f"--device {spec}: no usable CUDA GPU for JAX ({error}); "
+            f"--device {spec}: no usable CUDA GPU for JAX ({reason}); "
             "install the GPU extra (pip install 'jaxl[gpu]') or use --device cpu"
         ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -92,6 +93,19 @@ def test_missing_config_file(tmp_path, capsys):
 def test_bad_device(tmp_path, capsys):
     assert main(["train", "x.json", "--device", "tpu"]) == 2
     assert "--device: expected cpu, gpu or gpu:IDS" in capsys.readouterr().err
+
+
+def test_gpu_asked_for_without_one(tmp_path):
+    # A fresh process: JAX picks its backends once per process.
+    config = tmp_path / "missing.json"
+    command = [sys.executable, "-m", "jaxl.cli", "train", str(config), "--device", "gpu:0"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 2, result.stderr
+    if "no usable CUDA GPU" in result.stderr:
+        assert result.stderr.startswith("jaxl: error: --device gpu:0: no usable CUDA GPU for JAX")
+        assert "jaxl[gpu]" in result.stderr and "Traceback" not in result.stderr
+    else:  # a machine with a GPU gets as far as the missing config
+        assert result.stderr == f"jaxl: error: config file not found: {config}\n", result.stderr
 
 
 @pytest.fixture(scope="module")
