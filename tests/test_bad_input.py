@@ -168,6 +168,13 @@ def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     )
 
 
+def test_gather_into_a_directory(finished_run, tmp_path, capsys):
+    assert main(["gather", str(finished_run), "--episodes", "1", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"jaxl: error: --out: {tmp_path} is a directory"), err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):
     data = load_example("rl/pendulum-sac.json")
     data["learner_config"]["env_config"]["env_id"] = "CartPole-v1"

@@ -163,7 +163,12 @@ def gather_dataset(
     :param task_seed: gather on this variant of a parameterized env instead of the run's own.
 
     :return: a summary with ``path``, ``episodes``, ``transitions``, ``mean_return``, ``returns``.
+    :raises ValueError: ``out`` is an existing directory (checked before any episode is run).
     """
+    if Path(out).is_dir():
+        raise ValueError(
+            f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
+        )
     run, learner, _, step = restore_learner(run_dir, checkpoint)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
     per_episode: list[list[tuple]] = [[] for _ in range(episodes)]
