@@ -106,14 +106,27 @@ def plot_runs(
 
 
 def save_figure(figure, out: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write a matplotlib figure atomically (temp file + rename) and close it."""
+    """Write a matplotlib figure atomically (temp file + rename) and close it.
+
+    The image format is ``out``'s suffix (``.png``, ``.pdf``, ``.svg``, ...).
+
+    :raises ValueError: ``out`` is a directory, has no suffix, or names a format matplotlib
+        does not write.
+    """
     import matplotlib.pyplot as plt
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     try:
-        figure.savefig(tmp, dpi=dpi)
+        if out.is_dir():
+            raise ValueError(
+                f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}"
+            )
+        image_format = out.suffix.lstrip(".").lower()
+        if not image_format:
+            raise ValueError(f"--out: {out} has no image suffix; use e.g. {out}.png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(tmp, dpi=dpi, format=image_format)
         os.replace(tmp, out)
     finally:
         plt.close(figure)

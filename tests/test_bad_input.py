@@ -175,6 +175,25 @@ def test_gather_into_a_directory(finished_run, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_plot_out_must_name_an_image(finished_run, tmp_path, capsys):
+    assert main(["plot", str(finished_run), "--out", str(tmp_path)]) == 2
+    assert f"--out: {tmp_path} is a directory" in capsys.readouterr().err
+    assert main(["plot", str(finished_run), "--out", str(tmp_path / "curve")]) == 2
+    assert "has no image suffix; use e.g." in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert main(["plot", str(finished_run), "--out", str(tmp_path / "curve.svg")]) == 0
+    assert (tmp_path / "curve.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_train_out_is_a_file(tmp_path, capsys):
+    config = write_config(tmp_path / "c.json", load_example("rl/cartpole-ppo.json"))
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a folder")
+    assert main(["train", str(config), "--out", str(blocker)]) == 2
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"
+
+
 def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):
     data = load_example("rl/pendulum-sac.json")
     data["learner_config"]["env_config"]["env_id"] = "CartPole-v1"

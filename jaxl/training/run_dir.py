@@ -14,7 +14,8 @@ from jaxl.config import ConfigError, ExperimentConfig, load_config
 
 
 class RunDirectoryError(ValueError):
-    """A path given as a run directory is missing or holds no run (no ``config.json``)."""
+    """A path given as a run directory is missing or holds no run (no ``config.json``), or a new
+    run directory cannot be created where the config says."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def create_run_directory(
     :param out: overrides ``logging_config.save_path``.
     :param task_params: a parameterized env's drawn parameters, recorded in the config.
     :return: the directory and the resolved config (seed, version and save path filled in).
+    :raises RunDirectoryError: a file stands where one of its folders would go.
     """
     logging_config = config.logging_config
     if out is not None:
@@ -83,10 +85,23 @@ def create_run_directory(
     )
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"
     path = Path(logging_config.save_path).resolve() / logging_config.experiment_name / run_id
+    _check_folder_can_be_made(path)
     path.mkdir(parents=True, exist_ok=False)
     run = RunDirectory(path)
     write_json_atomic(run.config_path, resolved.to_json_dict())
     return run, resolved
+
+
+def _check_folder_can_be_made(path: Path) -> None:
+    """Raise :class:`RunDirectoryError` if a file stands where one of ``path``'s folders would go."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise RunDirectoryError(
+                    f"cannot create the run directory {path}: {folder} is a file, not a folder "
+                    "(see logging_config.save_path, or --out)"
+                )
+            return
 
 
 def open_run_directory(path: str | os.PathLike[str]) -> tuple[RunDirectory, ExperimentConfig]:
