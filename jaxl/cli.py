@@ -169,6 +169,12 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.command == "resume":
         result = session.resume_training(args.run_dir)
+        if result.already_finished:
+            print(
+                f"jaxl: {result.run.path} already reached its budget; nothing to resume "
+                "(its final evaluation is in evaluation.json)",
+                file=sys.stderr,
+            )
         print(result.run.path, flush=True)
     elif args.command == "eval":
         if args.episodes <= 0:

@@ -12,8 +12,9 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
-from conftest import REPO, write_config
+from conftest import REPO, tree_files, write_config
 
+from jaxl.cli import main
 from jaxl.training.metrics import TIMING_COLUMNS, read_metrics
 from jaxl.training.session import restore_learner, start_training
 
@@ -93,6 +94,17 @@ def test_resume_after_sigkill_equals_uninterrupted(
     for a, b in zip(_final_state(run_dir), _final_state(uninterrupted), strict=True):
         np.testing.assert_array_equal(a, b)
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, capsys):
+    small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
+    run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=0).run.path
+    before = tree_files(run_dir)
+    assert main(["resume", str(run_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"{run_dir}\n"
+    assert "already reached its budget; nothing to resume" in err
+    assert tree_files(run_dir) == before
 
 
 def test_original_main_py_interface(tmp_path, small_ppo_config):

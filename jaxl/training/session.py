@@ -27,6 +27,9 @@ class TrainResult:
 
     run: RunDirectory
     evaluation: dict[str, Any]
+    already_finished: bool = False
+    """Resuming: the run had already reached its budget, so nothing was trained (and
+    ``evaluation`` is empty; the run's ``evaluation.json`` is left as it was)."""
 
 
 def start_training(
@@ -83,6 +86,8 @@ def restore_learner(
 def resume_training(run_dir: str | Path) -> TrainResult:
     """Continue an interrupted run from its latest checkpoint to its configured budget."""
     run, learner, record, _ = restore_learner(run_dir)
+    if learner.update_count >= learner.total_updates:
+        return TrainResult(run, {}, already_finished=True)
     return TrainResult(run, loop.train(learner, run, record))
 
 
