@@ -193,7 +193,7 @@ def _run(args: argparse.Namespace) -> int:
             variant = "" if result["task_seed"] is None else f" task seed {result['task_seed']}"
             print(
                 f"{result['env_id']}{variant} checkpoint {result['checkpoint_step']} "
-                f"({result['episodes']} episodes, "
+                f"({result['episodes']} episode{'' if result['episodes'] == 1 else 's'}, "
                 f"{'deterministic' if result['deterministic'] else 'stochastic'}): "
                 f"mean {result['mean_return']:.2f} std {result['std_return']:.2f} "
                 f"min {result['min_return']:.2f} max {result['max_return']:.2f}"

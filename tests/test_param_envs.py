@@ -337,7 +337,7 @@ def test_overrides_change_only_the_named_parameter():
 
 
 def test_make_env_rejects_parameter_keys_for_plain_envs():
-    with pytest.raises(EnvError, match="task_seed only apply to parameterized envs"):
+    with pytest.raises(EnvError, match="task_seed only applies to parameterized envs"):
         make_env(EnvConfig(env_id="CartPole-v1", task_seed=1))
 
 

@@ -33,8 +33,9 @@ def parameterized_env_message(config: EnvConfig) -> str | None:
         return None
     candidate = f"jaxl/{config.env_id}"
     hint = f" (did you mean {candidate!r}?)" if candidate in PARAMETERIZED_ENVS else ""
+    verb = "applies" if len(keys) == 1 else "apply"
     return (
-        f"{', '.join(keys)} only apply to parameterized envs (jaxl/...; see `jaxl envs list`), "
+        f"{', '.join(keys)} only {verb} to parameterized envs (jaxl/...; see `jaxl envs list`), "
         f"and {config.env_id!r} is not one{hint}"
     )
 
