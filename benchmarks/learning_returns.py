@@ -25,8 +25,10 @@ def evaluate(run_dir: str, episodes: int, timeout: float) -> dict:
     """Run ``jaxl eval RUN_DIR --deterministic --json`` and return its result.
 
     The evaluation is deterministic, so one that exceeds ``timeout`` seconds is killed and started
-    again: two evaluations started at the same moment have been seen to hang in jaxlib 0.10.2's
-    CPU runtime (the main thread waiting on a finished computation), which a rerun does not.
+    again. Evaluations of SAC runs used to hang about one time in ten, deadlocked in jaxlib
+    0.10.2's batched QR while the learner initialised its networks; that is fixed in
+    :func:`jaxl.models.networks.orthogonal`, and the retry stays as a guard that says so when it
+    fires.
 
     :raises RuntimeError: when every attempt times out.
     """

@@ -19,8 +19,28 @@ ACTIVATIONS = {
 }
 
 
+def orthogonal(scale: float = 1.0) -> nn.initializers.Initializer:
+    """Flax's orthogonal initializer, made to factorize one matrix at a time under ``vmap``.
+
+    Vmapped initialisation (a :class:`QEnsemble`, or networks for several seeds at once) would
+    otherwise batch the QR factorizations, and jaxlib 0.10.2 runs a batched LAPACK call by
+    handing chunks to XLA's CPU thread pool and blocking until they finish: when every pool
+    thread is blocked that way (two such calls on a 2-core machine) the program deadlocks.
+    :func:`jax.custom_batching.sequential_vmap` turns the batch into a loop instead. The values
+    are bit-identical to the batched ones; only the execution differs.
+
+    :param scale: the gain multiplying the orthogonal matrix.
+    """
+    draw = nn.initializers.orthogonal(scale)
+
+    def init(key: jax.Array, shape: Sequence[int], dtype=jnp.float32) -> jax.Array:
+        return jax.custom_batching.sequential_vmap(lambda k: draw(k, shape, dtype))(key)
+
+    return init
+
+
 def _dense(features: int, scale: float) -> nn.Dense:
-    return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale))
+    return nn.Dense(features, kernel_init=orthogonal(scale))
 
 
 class MLP(nn.Module):
@@ -70,7 +90,7 @@ class PolicyNetwork(nn.Module):
         if self.log_std == "state_dependent":
             dense = nn.Dense(
                 self.outputs,
-                kernel_init=nn.initializers.orthogonal(0.01),
+                kernel_init=orthogonal(0.01),
                 bias_init=nn.initializers.constant(init),
             )
             return head, dense(h)
