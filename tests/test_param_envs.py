@@ -380,3 +380,60 @@ def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path, env_i
         assert result.stderr.startswith(f"jaxl: error: cannot render {env_id}"), result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
         assert not out.exists()
+
+
+_BUILD_QUIETLY = """
+from jaxl.config.schema import EnvConfig
+from jaxl.envs import make_env
+for env_id in ("HalfCheetah-v5", "jaxl/HalfCheetah-v5", "jaxl/DMC-cheetah-run-v0"):
+    for _ in range(2):
+        env = make_env(EnvConfig(env_id=env_id))
+        env.reset(seed=0)
+        env.close()
+print("built")
+"""
+
+
+def test_building_envs_whose_xml_mujoco_deprecates_prints_nothing():
+    """Gymnasium's HalfCheetah and dm_control's cheetah set ``settotalmass``, which MuJoCo 3.17
+    deprecates with a warning per env built (42 in one SAC run's log); make_env drops it."""
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD_QUIETLY], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("built\n", "")
+
+
+def test_other_mujoco_warnings_still_reach_the_handler(capfd):
+    """Only the named warning is dropped: others go to the handler installed before (or to
+    stderr, as MuJoCo prints them, when there was none), and that handler comes back after."""
+    import mujoco
+
+    from jaxl.envs.make import DROPPED_MUJOCO_WARNINGS, dropping_mujoco_warnings
+
+    deprecated = '<mujoco><compiler settotalmass="3"/><worldbody><body><joint type="slide"/>'
+    deprecated += '<geom size=".1"/></body></worldbody></mujoco>'
+
+    def unstable_step() -> None:
+        model = mujoco.MjModel.from_xml_string(deprecated)
+        data = mujoco.MjData(model)
+        data.qvel[:] = np.nan
+        mujoco.mj_step(model, data)
+
+    received: list[str] = []
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(received.append)
+    try:
+        with dropping_mujoco_warnings(DROPPED_MUJOCO_WARNINGS):
+            unstable_step()
+        assert [m.split(" at ")[0] for m in received] == ["Nan, Inf or huge value in QVEL"]
+        assert mujoco.get_mju_user_warning() == received.append
+        mujoco.set_mju_user_warning(None)
+        capfd.readouterr()
+        with dropping_mujoco_warnings(DROPPED_MUJOCO_WARNINGS):
+            unstable_step()
+        err = capfd.readouterr().err
+        assert err.startswith("WARNING: Nan, Inf or huge value in QVEL") and "settotal" not in err
+        assert mujoco.get_mju_user_warning() is None
+    finally:
+        mujoco.set_mju_user_warning(previous)

@@ -65,8 +65,9 @@ class ModelEditor:
     def compile(self) -> mujoco.MjModel:
         with warnings.catch_warnings():
             # Gymnasium's HalfCheetah and dm_control's cheetah and hopper set the deprecated
-            # compiler flag settotalmass. MuJoCo already warns when the base env is built; don't
-            # repeat it for every variant.
+            # compiler flag settotalmass; MjSpec.compile warns about it (a Python warning) for
+            # every variant. make_env drops the same warning for the base env (MuJoCo's own
+            # warning handler; see jaxl.envs.make.DROPPED_MUJOCO_WARNINGS).
             warnings.filterwarnings("ignore", message=".*settotalmass.*")
             return self._spec.compile()
 
