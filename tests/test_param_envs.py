@@ -409,7 +409,7 @@ def test_other_mujoco_warnings_still_reach_the_handler(capfd):
     stderr, as MuJoCo prints them, when there was none), and that handler comes back after."""
     import mujoco
 
-    from jaxl.envs.make import DROPPED_MUJOCO_WARNINGS, dropping_mujoco_warnings
+    from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 
     deprecated = '<mujoco><compiler settotalmass="3"/><worldbody><body><joint type="slide"/>'
     deprecated += '<geom size=".1"/></body></worldbody></mujoco>'
@@ -424,13 +424,13 @@ def test_other_mujoco_warnings_still_reach_the_handler(capfd):
     previous = mujoco.get_mju_user_warning()
     mujoco.set_mju_user_warning(received.append)
     try:
-        with dropping_mujoco_warnings(DROPPED_MUJOCO_WARNINGS):
+        with dropping_mujoco_warnings():
             unstable_step()
         assert [m.split(" at ")[0] for m in received] == ["Nan, Inf or huge value in QVEL"]
         assert mujoco.get_mju_user_warning() == received.append
         mujoco.set_mju_user_warning(None)
         capfd.readouterr()
-        with dropping_mujoco_warnings(DROPPED_MUJOCO_WARNINGS):
+        with dropping_mujoco_warnings():
             unstable_step()
         err = capfd.readouterr().err
         assert err.startswith("WARNING: Nan, Inf or huge value in QVEL") and "settotal" not in err

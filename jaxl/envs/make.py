@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import difflib
-import logging
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import gymnasium as gym
 
 from jaxl.config.schema import EnvConfig
+from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized.spec import SpecError
-
-DROPPED_MUJOCO_WARNINGS = ("compiler attribute 'settotalmass' is deprecated",)
-"""Beginnings of MuJoCo warnings that :func:`make_env` drops while it builds an env. Gymnasium's
-HalfCheetah and dm_control's cheetah and hopper XMLs set this compiler flag, which MuJoCo 3.17
-deprecates; nothing a user does can change it, and it was printed for every env built (42 times
-in one SAC run's log)."""
 
 
 class EnvError(ValueError):
@@ -64,57 +55,12 @@ def make_env(config: EnvConfig) -> gym.Env:
     if config.max_episode_steps is not None:
         kwargs["max_episode_steps"] = config.max_episode_steps
     try:
-        with dropping_mujoco_warnings(DROPPED_MUJOCO_WARNINGS):
+        with dropping_mujoco_warnings():
             return gym.make(config.env_id, **kwargs)
     except SpecError as error:
         raise EnvError(f"{config.env_id}: {error}") from error
     except Exception as error:  # gymnasium raises many types; name the env in all cases
         raise EnvError(f"could not create {config.env_id!r} with {kwargs}: {error}") from error
-
-
-class _DropRecords(logging.Filter):
-    def __init__(self, prefixes: tuple[str, ...]) -> None:
-        super().__init__()
-        self.prefixes = prefixes
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(self.prefixes)
-
-
-@contextlib.contextmanager
-def dropping_mujoco_warnings(prefixes: tuple[str, ...]) -> Iterator[None]:
-    """Drop MuJoCo warnings that start with one of ``prefixes`` while the block runs.
-
-    Any other warning goes where it went before: to the handler installed before (dm_control
-    installs one that logs through absl), or to stderr as MuJoCo prints it. dm_control, when it
-    is first imported inside the block, replaces the handler with its own; its records are then
-    filtered on the ``absl`` logger, and its handler stays installed afterwards. Otherwise the
-    previous handler is restored, so warnings while stepping (an unstable simulation) are
-    untouched.
-    """
-    import mujoco
-
-    previous = mujoco.get_mju_user_warning()
-
-    def handler(message: str) -> None:
-        if message.startswith(prefixes):
-            return
-        if previous is None:
-            print(f"WARNING: {message}\n", file=sys.stderr, flush=True)
-        elif isinstance(previous, ctypes._CFuncPtr):  # dm_control's callback takes bytes
-            previous(message.encode())
-        else:
-            previous(message)
-
-    absl_filter = _DropRecords(prefixes)
-    logging.getLogger("absl").addFilter(absl_filter)
-    mujoco.set_mju_user_warning(handler)
-    try:
-        yield
-    finally:
-        logging.getLogger("absl").removeFilter(absl_filter)
-        if mujoco.get_mju_user_warning() is handler:
-            mujoco.set_mju_user_warning(previous)
 
 
 def task_params(config: EnvConfig) -> dict[str, float | None] | None:

@@ -13,12 +13,12 @@ then no longer change that body's mass, so a spec may not edit both.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 
 import mujoco
 import numpy as np
 
+from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized.spec import ParameterSpec, SpecError
 
 _COMPILED_FIELDS = {
@@ -63,12 +63,9 @@ class ModelEditor:
         self.base_model = self.compile()
 
     def compile(self) -> mujoco.MjModel:
-        with warnings.catch_warnings():
-            # Gymnasium's HalfCheetah and dm_control's cheetah and hopper set the deprecated
-            # compiler flag settotalmass; MjSpec.compile warns about it (a Python warning) for
-            # every variant. make_env drops the same warning for the base env (MuJoCo's own
-            # warning handler; see jaxl.envs.make.DROPPED_MUJOCO_WARNINGS).
-            warnings.filterwarnings("ignore", message=".*settotalmass.*")
+        # Gymnasium's HalfCheetah and dm_control's cheetah and hopper set the deprecated
+        # compiler flag settotalmass; MjSpec.compile warns about it for every variant.
+        with dropping_mujoco_warnings():
             return self._spec.compile()
 
     # --- finding elements --------------------------------------------------------------------
