@@ -24,6 +24,18 @@ def _checkpoint(text: str) -> int | str:
         ) from None
 
 
+def seed_argument(text: str) -> int:
+    """An argparse ``type`` for seeds: an integer from 0 to :data:`jaxl.seeds.MAX_SEED`."""
+    from jaxl.seeds import check_seed
+
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 2**63 - 1, got {text!r}"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxl", description="JAX reinforcement and imitation learning."
@@ -38,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = add("train", "Train from a JSON config; prints the run directory.")
     train.add_argument("config", help="path of the JSON config")
-    train.add_argument("--seed", type=int, default=0, help="run seed (default: 0)")
+    train.add_argument("--seed", type=seed_argument, default=0, help="run seed (default: 0)")
     train.add_argument("--out", help="root folder for runs (overrides logging_config.save_path)")
     train.add_argument(
         "--set",
@@ -62,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="act with the policy's mode (default: the config's deterministic_eval)",
     )
-    evaluate.add_argument("--seed", type=int, default=None, help="evaluation seed")
+    evaluate.add_argument("--seed", type=seed_argument, default=None, help="evaluation seed")
     evaluate.add_argument(
         "--task-seed",
         type=int,
@@ -76,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     gather.add_argument("--episodes", type=int, required=True)
     gather.add_argument("--out", required=True, help="dataset file (.npz)")
     gather.add_argument("--deterministic", action="store_true", help="act with the policy's mode")
-    gather.add_argument("--env-seed", type=int, default=0, help="seed of the episodes' resets")
+    gather.add_argument(
+        "--env-seed", type=seed_argument, default=0, help="seed of the episodes' resets"
+    )
     gather.add_argument("--checkpoint", type=_checkpoint, default="latest")
     gather.add_argument(
         "--task-seed", type=int, default=None, help="gather on this variant of a parameterized env"
@@ -88,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default="runs/demo", help="where the demo writes (default: runs/demo)"
     )
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--seed", type=seed_argument, default=0, help="seed of both runs (default: 0)"
+    )
     plot = add("plot", "Plot learning curves of run directories into an image.")
     plot.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories")
     plot.add_argument("--out", default="curve.png", help="image path (default: curve.png)")
@@ -210,8 +226,10 @@ def _run(args: argparse.Namespace) -> int:
             args.checkpoint,
             args.task_seed,
         )
+        episodes = summary["episodes"]
         print(
-            f"wrote {summary['transitions']} transitions from {summary['episodes']} episodes "
+            f"wrote {summary['transitions']} transitions from {episodes} "
+            f"episode{'' if episodes == 1 else 's'} "
             f"(mean return {summary['mean_return']:.2f}) to {summary['path']}"
         )
     elif args.command == "envs":

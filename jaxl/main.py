@@ -15,16 +15,17 @@ if __package__ in (None, ""):
 
 import argparse  # noqa: E402
 
+from jaxl.cli import main as cli_main  # noqa: E402
+from jaxl.cli import seed_argument  # noqa: E402
+
 
 def main(argv=None) -> int:
     """Parse the original flags and run ``jaxl train``."""
     parser = argparse.ArgumentParser(description="Run one JAXL experiment (original interface).")
     parser.add_argument("--config_path", required=True, help="the JSON experiment config")
-    parser.add_argument("--run_seed", type=int, default=0, help="run seed")
+    parser.add_argument("--run_seed", type=seed_argument, default=0, help="run seed")
     parser.add_argument("--device", default="cpu", help="cpu or gpu:<device_ids>, e.g. gpu:0,1")
     args = parser.parse_args(argv)
-    from jaxl.cli import main as cli_main
-
     return cli_main(
         ["train", args.config_path, "--seed", str(args.run_seed), "--device", args.device]
     )

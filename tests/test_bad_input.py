@@ -203,3 +203,60 @@ def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):
     data["model_config"]["q"] = None
     err = _run_train(tmp_path, data, capsys)
     assert "model_config.q: sac needs Q networks, got null" in err
+
+
+def test_seeds_outside_zero_to_two_to_the_63_are_refused(finished_run, tmp_path, capsys):
+    # A negative run seed used to train (named "seed-1", which reads as seed 1) or fail deep in
+    # NumPy after minutes of work; one beyond 64 bits failed with an OverflowError traceback.
+    config = write_config(tmp_path / "c.json", load_example("rl/cartpole-ppo.json"))
+    out = tmp_path / "runs"
+    for seed in ("-1", str(2**63), "1.5"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["train", str(config), "--seed", seed, "--out", str(out)])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"argument --seed: expected an integer from 0 to 2**63 - 1, got '{seed}'" in err
+    dataset = tmp_path / "d.npz"
+    for command in (
+        ["gather", str(finished_run), "--episodes", "1", "--env-seed", "-2", "--out", str(dataset)],
+        ["eval", str(finished_run), "--seed", "-2"],
+        ["demo", "--seed", "-2", "--out", str(out)],
+    ):
+        with pytest.raises(SystemExit):
+            main(command)
+        assert "expected an integer from 0 to 2**63 - 1, got '-2'" in capsys.readouterr().err
+    assert not out.exists() and not dataset.exists()
+
+    from jaxl.main import main as original_main
+
+    with pytest.raises(SystemExit):
+        original_main(["--config_path", str(config), "--run_seed", "-3"])
+    assert "argument --run_seed: expected an integer" in capsys.readouterr().err
+
+    # The Python API says the same before it creates anything.
+    from jaxl.training.session import evaluate_run, gather_dataset, start_training
+
+    with pytest.raises(ValueError, match=r"^seed: expected an integer from 0 to 2\*\*63 - 1"):
+        start_training(config, seed=-1, out=str(out))
+    with pytest.raises(ValueError, match=r"^seed: expected an integer seed, got 2\.0"):
+        start_training(config, seed=2.0, out=str(out))
+    with pytest.raises(ValueError, match=r"^seed: expected an integer from 0"):
+        evaluate_run(finished_run, 1, seed=2**63)
+    with pytest.raises(ValueError, match=r"^env_seed: expected an integer from 0"):
+        gather_dataset(finished_run, 1, dataset, env_seed=-1)
+    assert not out.exists() and not dataset.exists()
+
+
+def test_the_largest_seed_trains_and_evaluates(tmp_path):
+    from jaxl.seeds import MAX_SEED
+    from jaxl.training.loop import eval_seed
+    from jaxl.training.session import start_training
+
+    assert eval_seed(0) == 1_000_003 and 0 <= eval_seed(MAX_SEED) < 1_000_003
+    data = load_example("rl/cartpole-reinforce.json")
+    data["train_config"].update(total_env_steps=8000, eval_episodes=2)
+    result = start_training(
+        write_config(tmp_path / "c.json", data), seed=MAX_SEED, out=str(tmp_path / "runs")
+    )
+    assert result.run.path.name.split("-")[2] == f"seed{MAX_SEED}"
+    assert result.evaluation["episodes"] == 2 and result.evaluation["mean_return"] > 0

@@ -9,6 +9,7 @@ import numpy as np
 from jaxl.config.schema import EnvConfig
 from jaxl.envs.collector import episode_seed
 from jaxl.envs.make import make_env
+from jaxl.seeds import check_seed
 
 ActFn = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of observations ``[B, *obs_shape]`` to a batch of env actions."""
@@ -33,6 +34,7 @@ def evaluate_policy(
     :param on_step: called for every step taken (e.g. to record a dataset).
     :return: array of ``episodes`` returns.
     """
+    check_seed(seed)
     envs = [make_env(env_config) for _ in range(episodes)]
     try:
         obs = np.stack([env.reset(seed=episode_seed(seed, i, 0))[0] for i, env in enumerate(envs)])

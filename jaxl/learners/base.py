@@ -21,6 +21,7 @@ from jaxl.config.schema import EnvConfig, ExperimentConfig
 from jaxl.envs import VectorCollector
 from jaxl.models.factory import Networks
 from jaxl.normalization import RunningMeanStdState, normalize
+from jaxl.seeds import check_seed
 
 ActFn = Callable[[np.ndarray], np.ndarray]
 
@@ -73,7 +74,7 @@ class Learner(abc.ABC):
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
         self.config = config
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.state: Any = None
 
     @abc.abstractmethod

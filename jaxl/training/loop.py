@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxl.envs import evaluate_policy
 from jaxl.learners import Learner
+from jaxl.seeds import MAX_SEED
 from jaxl.training.checkpoints import CheckpointStore
 from jaxl.training.metrics import MetricsLog
 from jaxl.training.progress import Progress
@@ -17,6 +18,12 @@ from jaxl.training.run_dir import RunDirectory, write_json_atomic
 
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation episodes are seeded from ``run seed + EVAL_SEED_OFFSET``: other starts than training."""
+
+
+def eval_seed(run_seed: int) -> int:
+    """The evaluation seed of a run: ``run_seed + EVAL_SEED_OFFSET``, wrapped to stay a valid seed
+    (:data:`jaxl.seeds.MAX_SEED`)."""
+    return (run_seed + EVAL_SEED_OFFSET) % (MAX_SEED + 1)
 
 
 def evaluate(learner: Learner, episodes: int, deterministic: bool, seed: int) -> np.ndarray:
@@ -48,7 +55,7 @@ def train(
     if record is not None:
         metrics.truncate_after(learner.update_count)
         elapsed_before = float(record["wall_time"])
-    eval_seed = learner.seed + EVAL_SEED_OFFSET
+    evaluation_seed = eval_seed(learner.seed)
     progress = Progress(total, start_update=learner.update_count)
     start = time.perf_counter()
     last_eval = math.nan
@@ -71,7 +78,10 @@ def train(
             evaluated = _due(update, train_config.eval_interval, last)
             if evaluated:
                 returns = evaluate(
-                    learner, train_config.eval_episodes, train_config.deterministic_eval, eval_seed
+                    learner,
+                    train_config.eval_episodes,
+                    train_config.deterministic_eval,
+                    evaluation_seed,
                 )
                 last_eval = float(returns.mean())
                 row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))

@@ -16,6 +16,7 @@ from jaxl.config.schema import EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
 from jaxl.learners import Learner, make_learner
+from jaxl.seeds import check_seed
 from jaxl.training import loop
 from jaxl.training.checkpoints import CheckpointStore
 from jaxl.training.run_dir import RunDirectory, create_run_directory, open_run_directory
@@ -50,6 +51,7 @@ def start_training(
     :param overrides: ``KEY.PATH=VALUE`` strings (only with a path).
     :param on_created: called with the :class:`RunDirectory` as soon as it exists.
     """
+    check_seed(seed)
     if not isinstance(config, ExperimentConfig):
         config = load_config(config, overrides)
     learner = make_learner(config, seed)
@@ -108,11 +110,13 @@ def evaluate_run(
     :return: ``mean_return``, ``std_return``, ``min_return``, ``max_return``, ``episodes``,
         ``checkpoint_step``, ``returns`` and more.
     """
+    if seed is not None:
+        check_seed(seed)
     run, learner, record, step = restore_learner(run_dir, checkpoint)
     if deterministic is None:
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
-        seed = learner.seed + loop.EVAL_SEED_OFFSET
+        seed = loop.eval_seed(learner.seed)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
     returns = evaluate_policy(learner.act_fn(deterministic), env_config, episodes, seed)
     return {
@@ -174,6 +178,7 @@ def gather_dataset(
         raise ValueError(
             f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
         )
+    check_seed(env_seed, "env_seed")
     run, learner, _, step = restore_learner(run_dir, checkpoint)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
     per_episode: list[list[tuple]] = [[] for _ in range(episodes)]
