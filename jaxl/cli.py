@@ -36,6 +36,16 @@ def seed_argument(text: str) -> int:
         ) from None
 
 
+def _pixels(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of pixels, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jaxl", description="JAX reinforcement and imitation learning."
@@ -126,8 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("env_id")
     render.add_argument("--task-seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     render.add_argument("--out", default="variants.png", help="image path (default: variants.png)")
-    render.add_argument("--width", type=int, default=320)
-    render.add_argument("--height", type=int, default=240)
+    render.add_argument("--width", type=_pixels, default=320, help="frame width (default: 320)")
+    render.add_argument("--height", type=_pixels, default=240, help="frame height (default: 240)")
     return parser
 
 
@@ -253,6 +263,11 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxl`` console script."""
     args = _parser().parse_args(argv)
+    if args.command == "envs" and args.envs_command == "render":
+        from jaxl.offscreen_gl import configure_offscreen_gl
+
+        # Rendering is this process's only job, so EGL may be chosen (before MuJoCo is imported).
+        configure_offscreen_gl(allow_egl=True)
     from jaxl.compilation_cache import enable_compilation_cache
     from jaxl.device import DeviceError, check_device, configure_device
 

@@ -55,8 +55,10 @@ def plot_runs(
     :param metric: the ``metrics.csv`` column on the y axis.
     :param x: the column on the x axis (``env_steps``, ``update`` or ``wall_time``).
     :return: one summary per group: ``label``, ``runs`` and the final ``mean``/``min``/``max``.
-    :raises ValueError: a folder is not a run directory, or has no values of ``metric`` yet.
+    :raises ValueError: a folder is not a run directory, or has no values of ``metric`` yet, or
+        ``out`` cannot name an image (:func:`check_image_path`).
     """
+    check_image_path(out)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,26 +107,43 @@ def plot_runs(
     return summaries
 
 
+def check_image_path(out: str | os.PathLike[str]) -> str:
+    """Check that ``out`` can name an image, before any work goes into drawing it.
+
+    :return: the image format, ``out``'s suffix without the dot (``png``, ``pdf``, ``svg``, ...).
+    :raises ValueError: ``out`` is a directory, has no suffix, or names a format matplotlib
+        does not write.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    out = Path(out)
+    if out.is_dir():
+        raise ValueError(f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}")
+    image_format = out.suffix.lstrip(".").lower()
+    if not image_format:
+        raise ValueError(f"--out: {out} has no image suffix; use e.g. {out}.png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if image_format not in formats:
+        raise ValueError(
+            f"--out: {out}: matplotlib cannot write .{image_format} images; "
+            f"use one of {', '.join('.' + name for name in sorted(formats))}"
+        )
+    return image_format
+
+
 def save_figure(figure, out: str | os.PathLike[str], dpi: int = 120) -> None:
     """Write a matplotlib figure atomically (temp file + rename) and close it.
 
     The image format is ``out``'s suffix (``.png``, ``.pdf``, ``.svg``, ...).
 
-    :raises ValueError: ``out`` is a directory, has no suffix, or names a format matplotlib
-        does not write.
+    :raises ValueError: as :func:`check_image_path`.
     """
     import matplotlib.pyplot as plt
 
     out = Path(out)
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     try:
-        if out.is_dir():
-            raise ValueError(
-                f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}"
-            )
-        image_format = out.suffix.lstrip(".").lower()
-        if not image_format:
-            raise ValueError(f"--out: {out} has no image suffix; use e.g. {out}.png")
+        image_format = check_image_path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(tmp, dpi=dpi, format=image_format)
         os.replace(tmp, out)

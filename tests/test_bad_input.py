@@ -260,3 +260,20 @@ def test_the_largest_seed_trains_and_evaluates(tmp_path):
     )
     assert result.run.path.name.split("-")[2] == f"seed{MAX_SEED}"
     assert result.evaluation["episodes"] == 2 and result.evaluation["mean_return"] > 0
+
+
+def test_render_checks_its_arguments_before_rendering(capsys, tmp_path):
+    from jaxl.envs.catalog import render_variants
+
+    with pytest.raises(SystemExit):
+        main(["envs", "render", "jaxl/Hopper-v5", "--width", "-5"])
+    assert "argument --width: expected a positive number of pixels, got '-5'" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(ValueError, match=r"^--height: expected a positive number of pixels"):
+        render_variants("jaxl/Hopper-v5", [0], tmp_path / "grid.png", height=0)
+    assert main(["envs", "render", "jaxl/Hopper-v5", "--out", str(tmp_path / "grid.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "--out: " in err and "matplotlib cannot write .txt images; use one of" in err
+    assert ".png" in err and "cannot render" not in err  # refused before any frame was drawn
+    assert list(tmp_path.iterdir()) == []

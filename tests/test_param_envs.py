@@ -5,6 +5,7 @@ DeepMind Control Suite env."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -344,9 +345,13 @@ def test_make_env_rejects_parameter_keys_for_plain_envs():
 # --- the CLI --------------------------------------------------------------------------------
 
 
-def _jaxl(*args: str) -> subprocess.CompletedProcess:
+def _jaxl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "jaxl.cli", *args], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "jaxl.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -363,10 +368,18 @@ def test_envs_list_and_show():
     assert unknown.returncode == 2 and "jaxl/Hopper-v5" in unknown.stderr
 
 
+# Without a display, `jaxl envs render` picks OSMesa, else EGL (Mesa's renders on a CPU). A
+# glvnd EGL library with no vendor library cannot open a display: the way rendering fails on a
+# machine whose EGL belongs to a GPU driver without the GPU.
+_EGL_WITHOUT_A_VENDOR = {"__EGL_VENDOR_LIBRARY_FILENAMES": os.devnull, "MUJOCO_GL": "egl"}
+
+
 @pytest.mark.parametrize("env_id", ["jaxl/Hopper-v5", "jaxl/DMC-cartpole-swingup-v0"])
-def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path, env_id):
+@pytest.mark.parametrize("gl", ["chosen by jaxl", "broken EGL"])
+def test_envs_render_writes_a_grid_or_says_how_to_get_a_renderer(tmp_path, env_id, gl):
     out = tmp_path / "grid.png"
-    result = _jaxl("envs", "render", env_id, "--task-seeds", "0", "1", "--out", str(out))
+    env = _EGL_WITHOUT_A_VENDOR if gl == "broken EGL" else None
+    result = _jaxl("envs", "render", env_id, "--task-seeds", "0", "1", "--out", str(out), env=env)
     if result.returncode == 0:
         from matplotlib.image import imread
 

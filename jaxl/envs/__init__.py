@@ -1,6 +1,6 @@
 """Environment construction, seeded vectorised stepping with exact snapshots, and evaluation."""
 
-from jaxl.envs.rendering import configure_offscreen_gl
+from jaxl.offscreen_gl import configure_offscreen_gl
 
 configure_offscreen_gl()  # before MuJoCo is imported below
 

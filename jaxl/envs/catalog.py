@@ -17,7 +17,7 @@ import numpy as np
 from jaxl.envs.make import EnvError, unknown_env_message
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
 from jaxl.envs.parameterized.spec import ParameterSpec
-from jaxl.envs.rendering import RENDERER_HELP
+from jaxl.offscreen_gl import RENDERER_HELP
 
 
 def _check_id(env_id: str) -> None:
@@ -126,19 +126,23 @@ def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
         env.close()
 
 
+_HALF_BUILT_RENDERERS = ("MjrContext.__del__", "OffScreenViewer.__del__")
+"""The ``__del__`` methods that raise when rendering failed half-way through its set-up."""
+
+
 def _frame_or_failure(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray | str:
     """:func:`_frame`, or why it failed (the end of a sentence that starts "cannot render ...").
 
     Without a usable OpenGL backend, GLFW warns that there is no display and that it is not
-    initialised, and dm_control's half-built ``MjrContext`` raises in ``__del__`` once the failed
-    attempt is dropped (Python prints that as "Exception ignored"). Neither says more than
-    :data:`RENDERER_HELP`, so both are kept off stderr while the frame is rendered and the failed
-    attempt is cleaned up.
+    initialised, and the half-built ``MjrContext`` of dm_control or ``OffScreenViewer`` of
+    Gymnasium raises in ``__del__`` once the failed attempt is dropped (Python prints that as
+    "Exception ignored"). None of it says more than :data:`RENDERER_HELP`, so it is kept off
+    stderr while the frame is rendered and the failed attempt is cleaned up.
     """
     previous_hook = sys.unraisablehook
 
     def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        if getattr(unraisable.object, "__qualname__", None) != "MjrContext.__del__":
+        if getattr(unraisable.object, "__qualname__", None) not in _HALF_BUILT_RENDERERS:
             previous_hook(unraisable)
 
     with warnings.catch_warnings():
@@ -169,10 +173,18 @@ def render_variants(
     :return: each variant's task seed and parameters.
     :raises EnvError: the env is unknown or cannot be rendered here (the message says how to
         install an offscreen renderer).
+    :raises ValueError: ``out`` cannot name an image, or the frame size is not positive (both
+        checked before anything is rendered).
     """
+    from jaxl.plotting import check_image_path
+
     _check_id(env_id)
     if not task_seeds:
         raise EnvError("--task-seeds: give at least one task seed")
+    for name, size in (("--width", width), ("--height", height)):
+        if size <= 0:
+            raise ValueError(f"{name}: expected a positive number of pixels, got {size}")
+    check_image_path(out)
     frames = []
     for seed in task_seeds:
         frame = _frame_or_failure(env_id, seed, width, height)

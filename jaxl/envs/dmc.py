@@ -12,7 +12,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
-from jaxl.envs.rendering import configure_offscreen_gl
+from jaxl.offscreen_gl import configure_offscreen_gl
 
 # dm_control picks its OpenGL backend when it is imported. Without a display it tries GLFW
 # first, which warns that DISPLAY is missing; that says nothing to someone who does not render,
