@@ -277,3 +277,42 @@ def test_render_checks_its_arguments_before_rendering(capsys, tmp_path):
     assert "--out: " in err and "matplotlib cannot write .txt images; use one of" in err
     assert ".png" in err and "cannot render" not in err  # refused before any frame was drawn
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
+    # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
+    # in Flax with a ScopeParamShapeError traceback.
+    import gymnasium as gym
+    import numpy as np
+
+    from jaxl.buffers import TransitionNumPyBuffer, Transitions
+
+    cartpole = gym.make("CartPole-v1")
+    dataset = TransitionNumPyBuffer.for_spaces(
+        16, cartpole.observation_space, cartpole.action_space
+    )
+    dataset.add(
+        Transitions(
+            obs=np.zeros((16, 4), np.float32),
+            action=np.arange(16) % 3,  # 2 is not a CartPole action
+            reward=np.ones(16, np.float32),
+            next_obs=np.zeros((16, 4), np.float32),
+            terminated=np.zeros(16, bool),
+            truncated=np.zeros(16, bool),
+        )
+    )
+    path = tmp_path / "cartpole.npz"
+    dataset.save(path)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(path)
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        f"learner_config.buffer_config.load_path: {path} holds actions from 0 to 2, "
+        "but CartPole-v1 has Discrete(2) (actions 0 to 1)"
+    ) in err
+    data["learner_config"]["env_config"]["env_id"] = "Acrobot-v1"
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        f"learner_config.buffer_config.load_path: {path} holds observations of shape (4,), "
+        "but Acrobot-v1 observes shape (6,)"
+    ) in err

@@ -76,6 +76,62 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
         load_buffer(str(other))
 
 
+def _rewrite(path, edit_arrays=None, edit_metadata=None):
+    """Rewrite a saved buffer file with its arrays or metadata edited (a hand-made dataset)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    metadata = json.loads(str(arrays.pop("metadata")))
+    if edit_arrays:
+        edit_arrays(arrays)
+    if edit_metadata:
+        edit_metadata(metadata)
+    np.savez(path, **arrays, metadata=np.array(json.dumps(metadata)))
+
+
+@pytest.mark.parametrize("kind", [TransitionNumPyBuffer, TrajectoryNumPyBuffer])
+def test_a_file_whose_arrays_disagree_with_its_metadata_is_refused(tmp_path, kind):
+    # Before, a reward array 5 shorter than the others loaded silently (misaligned data), and a
+    # file without "size" raised a bare KeyError.
+    buffer = kind(8, (2,), (), np.float32, np.int64)
+    buffer.add(batch(0, 8, done_every=4))
+    cases = {
+        "short reward": (
+            lambda a: a.update(reward=a["reward"][:-5]),
+            None,
+            "reward has shape (3,), expected (8,)",
+        ),
+        "obs width": (
+            lambda a: a.update(obs=a["obs"][:, :1]),
+            None,
+            "obs has shape (8, 1), expected (8, 2)",
+        ),
+        "size": (None, lambda m: m.update(size=80), "terminated has shape (8,), expected (80,)"),
+        "no size": (None, lambda m: m.pop("size"), "metadata has no 'size'"),
+        "size as text": (None, lambda m: m.update(size="8"), "'size': expected a JSON int"),
+        "dtype": (None, lambda m: m.update(obs_dtype="float99"), "unknown dtype"),
+    }
+    if kind is TrajectoryNumPyBuffer:
+        cases["episode ids"] = (
+            lambda a: a.update(episode_id=a["episode_id"][:2]),
+            None,
+            "episode_id has shape (2,), expected (8,)",
+        )
+    for name, (edit_arrays, edit_metadata, message) in cases.items():
+        path = tmp_path / f"{name}.npz"
+        buffer.save(path)
+        _rewrite(path, edit_arrays, edit_metadata)
+        with pytest.raises(BufferFileError) as error:
+            load_buffer(str(path))
+        assert str(error.value).startswith(f"{path}: "), (name, str(error.value))
+        assert message in str(error.value), (name, str(error.value))
+    no_metadata = tmp_path / "arrays only.npz"
+    np.savez(no_metadata, **buffer.contents()._asdict())
+    with pytest.raises(BufferFileError, match=r"no 'metadata' entry; it holds \['action'"):
+        load_buffer(str(no_metadata))
+    buffer.save(tmp_path / "intact.npz")
+    assert len(load_buffer(str(tmp_path / "intact.npz"))) == 8
+
+
 def test_trajectory_windows_stay_inside_episodes(tmp_path):
     buffer = TrajectoryNumPyBuffer(30, (2,), (), np.float32, np.int64, seed=1)
     buffer.add(batch(0, 40, done_every=7))  # wraps; episodes of 7 steps

@@ -80,9 +80,18 @@ def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-        metadata = json.loads(str(arrays.pop("metadata")))
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise BufferFileError(f"{path} is not a readable JAXL buffer file ({error})") from None
+    if "metadata" not in arrays:
+        raise BufferFileError(
+            f"{path}: not a JAXL buffer file (no 'metadata' entry; it holds {sorted(arrays)})"
+        )
+    try:
+        metadata = json.loads(str(arrays.pop("metadata")))
+    except ValueError as error:
+        raise BufferFileError(f"{path}: its metadata is not JSON ({error})") from None
+    if not isinstance(metadata, dict):
+        raise BufferFileError(f"{path}: its metadata is not a JSON object")
     if metadata.get("format") != FORMAT:
         raise BufferFileError(f"{path}: not a JAXL buffer file (format {metadata.get('format')!r})")
     if metadata.get("version") != VERSION:
@@ -90,10 +99,60 @@ def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
             f"{path}: buffer format version {metadata.get('version')} is not supported "
             f"(this JAXL reads version {VERSION})"
         )
-    missing = [field for field in Transitions._fields if field not in arrays]
-    if missing:
-        raise BufferFileError(f"{path}: missing arrays {missing}")
+    _check_layout(path, arrays, metadata)
     return arrays, metadata
+
+
+_LAYOUT_KEYS = {
+    "buffer_type": str,
+    "capacity": int,
+    "size": int,
+    "obs_shape": list,
+    "obs_dtype": str,
+    "action_shape": list,
+    "action_dtype": str,
+}
+"""The metadata every buffer file has, and the JSON type of each value."""
+
+
+def _check_layout(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+    """Check that the metadata describes the arrays: every field holds ``size`` transitions of
+    the recorded shapes (so that no field can be silently misaligned with the others)."""
+    problems = []
+    for key, kind in _LAYOUT_KEYS.items():
+        value = metadata.get(key)
+        if key not in metadata:
+            problems.append(f"metadata has no {key!r}")
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            problems.append(f"metadata {key!r}: expected a JSON {kind.__name__}, got {value!r}")
+    missing = [field for field in Transitions._fields if field not in arrays]
+    if metadata.get("buffer_type") == "trajectory" and "episode_id" not in arrays:
+        missing.append("episode_id")
+    if missing:
+        problems.append(f"missing arrays {missing}")
+    if problems:
+        raise BufferFileError(f"{path}: {'; '.join(problems)}")
+    size = metadata["size"]
+    try:
+        specs = _specs(
+            metadata["obs_shape"],
+            metadata["obs_dtype"],
+            metadata["action_shape"],
+            metadata["action_dtype"],
+        )
+    except TypeError as error:
+        raise BufferFileError(f"{path}: metadata names an unknown dtype ({error})") from None
+    if metadata["buffer_type"] == "trajectory":
+        specs["episode_id"] = ((), np.dtype(np.int64))
+    for name, (shape, _) in specs.items():
+        if arrays[name].shape != (size, *shape):
+            problems.append(f"{name} has shape {arrays[name].shape}, expected {(size, *shape)}")
+    if problems:
+        raise BufferFileError(
+            f"{path}: the arrays do not match the metadata (size {size}, obs_shape "
+            f"{metadata['obs_shape']}, action_shape {metadata['action_shape']}): "
+            + "; ".join(problems)
+        )
 
 
 class TransitionNumPyBuffer:

@@ -12,6 +12,7 @@ import abc
 from collections.abc import Callable
 from typing import Any
 
+import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -190,6 +191,34 @@ class OfflineLearner(Learner):
             raise ValueError(
                 f"learner_config.buffer_config.load_path: {buffer_config.load_path} is empty"
             )
+
+    def check_dataset_fits(self, observation_space: gym.Space, action_space: gym.Space) -> None:
+        """Check that the dataset's observations and actions are shaped like the env's.
+
+        :raises ValueError: naming ``buffer_config.load_path``, the env and both shapes, or the
+            out-of-range actions for a discrete action space.
+        """
+        data = self.dataset.contents()
+        path = self.config.learner_config.buffer_config.load_path
+        where = f"learner_config.buffer_config.load_path: {path}"
+        env_id = self.eval_env_config.env_id
+        if data.obs.shape[1:] != observation_space.shape:
+            raise ValueError(
+                f"{where} holds observations of shape {data.obs.shape[1:]}, but {env_id} "
+                f"observes shape {observation_space.shape}"
+            )
+        if data.action.shape[1:] != action_space.shape:
+            raise ValueError(
+                f"{where} holds actions of shape {data.action.shape[1:]}, but {env_id} acts "
+                f"with shape {action_space.shape} ({action_space})"
+            )
+        if isinstance(action_space, gym.spaces.Discrete):
+            low, high = action_space.start, action_space.start + action_space.n - 1
+            if data.action.min() < low or data.action.max() > high:
+                raise ValueError(
+                    f"{where} holds actions from {data.action.min()} to {data.action.max()}, "
+                    f"but {env_id} has {action_space} (actions {low} to {high})"
+                )
 
     @property
     def eval_env_config(self) -> EnvConfig:

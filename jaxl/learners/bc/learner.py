@@ -70,6 +70,7 @@ class BCLearner(OfflineLearner):
         env = make_env(self.eval_env_config)
         self.observation_space, action_space = env.observation_space, env.action_space
         env.close()
+        self.check_dataset_fits(self.observation_space, action_space)
         self.networks = make_networks(config.model, action_space, with_value=False)
         loss = "nll" if hp.loss == "auto" else hp.loss
         if loss == "mse" and self.networks.action.discrete:
