@@ -316,3 +316,15 @@ def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
         f"learner_config.buffer_config.load_path: {path} holds observations of shape (4,), "
         "but Acrobot-v1 observes shape (6,)"
     ) in err
+
+
+def test_sac_whose_warm_up_fills_the_whole_budget(tmp_path, capsys):
+    # Before, such a run acted at random to the end and reported it as a trained policy.
+    data = load_example("rl/pendulum-sac.json")
+    data["learner_config"]["learning_starts"] = 3000
+    data["train_config"]["total_env_steps"] = 3000
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        "learner_config.learning_starts: 3000 random env steps leave no gradient step in the "
+        "budget of 3000 env steps (3 updates of 1000)"
+    ) in err

@@ -164,6 +164,14 @@ class SACLearner(OnlineLearner):
                 f"learner_config.env_config.env_id: sac needs continuous (Box) actions; "
                 f"{hp.env_config.env_id} has {action_space}"
             )
+        if self.total_gradient_steps == 0:
+            budget = self.total_updates * self.env_steps_per_update
+            raise ValueError(
+                f"learner_config.learning_starts: {hp.learning_starts} random env steps leave "
+                f"no gradient step in the budget of {budget} env steps "
+                f"({self.total_updates} updates of {self.env_steps_per_update}); lower "
+                "learning_starts or raise the budget"
+            )
         self.networks = make_networks(
             config.model, action_space, with_q=True, continuous_default="squashed_gaussian"
         )
