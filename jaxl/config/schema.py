@@ -406,7 +406,8 @@ class TrainConfig(Section):
     """The training budget and evaluation cadence."""
 
     total_env_steps: PositiveInt | None = None
-    """Online learners: stop after at most this many environment steps."""
+    """Online learners: the budget in environment steps, rounded down to whole updates (at
+    least one, so a budget below one update runs one whole update)."""
     total_updates: PositiveInt | None = None
     """Stop after this many learner updates."""
     eval_interval: PositiveInt | None = None
