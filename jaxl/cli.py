@@ -122,7 +122,10 @@ def _parser() -> argparse.ArgumentParser:
         "--metric", default="eval_return_mean", help="metrics.csv column (default: eval return)"
     )
     plot.add_argument(
-        "--x", default="env_steps", help="x-axis column: env_steps, update or wall_time"
+        "--x",
+        default="auto",
+        help="x-axis column: env_steps, update or wall_time (default: auto, env_steps for "
+        "online runs and update for offline ones)",
     )
     plot.add_argument("--title", default=None, help="figure title")
 

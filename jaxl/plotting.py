@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxl.config import ExperimentConfig
 from jaxl.training.metrics import read_metrics
 from jaxl.training.run_dir import open_run_directory
 
@@ -33,8 +34,11 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
     if not metrics_path.is_file():
         raise ValueError(f"{metrics_path.parent}: no metrics.csv yet")
     rows = read_metrics(metrics_path)
-    if rows and metric not in rows[0]:
-        raise ValueError(f"{metrics_path}: no column {metric!r} (columns: {', '.join(rows[0])})")
+    for column in (metric, x):
+        if rows and column not in rows[0]:
+            raise ValueError(
+                f"{metrics_path}: no column {column!r} (columns: {', '.join(rows[0])})"
+            )
     points = [(float(r[x]), float(r[metric])) for r in rows if r.get(metric) not in ("", None)]
     points = [(a, b) for a, b in points if not math.isnan(b)]
     if not points:
@@ -43,20 +47,44 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(xs), np.asarray(ys)
 
 
+def _x_column(x: str, configs: dict[str, ExperimentConfig]) -> str:
+    """``x``, with ``auto`` resolved: ``env_steps`` for online runs, ``update`` for offline ones
+    (which take no env steps)."""
+    offline = [
+        run for run, config in configs.items() if config.learner_config.task != "reinforcement"
+    ]
+    if x == "env_steps" and offline:
+        raise ValueError(
+            f"--x env_steps: {offline[0]} is offline and takes no env steps; use --x update"
+        )
+    if x != "auto":
+        return x
+    if offline and len(offline) < len(configs):
+        online = next(run for run in configs if run not in offline)
+        raise ValueError(
+            f"--x auto: {offline[0]} is offline (no env steps) and {online} is online; "
+            "plot them with --x update, or separately"
+        )
+    return "update" if offline else "env_steps"
+
+
 def plot_runs(
     run_dirs: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     metric: str = "eval_return_mean",
-    x: str = "env_steps",
+    x: str = "auto",
     title: str | None = None,
 ) -> list[dict]:
     """Draw the learning curves of ``run_dirs`` into the image ``out`` (format from its suffix).
 
     :param metric: the ``metrics.csv`` column on the y axis.
-    :param x: the column on the x axis (``env_steps``, ``update`` or ``wall_time``).
-    :return: one summary per group: ``label``, ``runs`` and the final ``mean``/``min``/``max``.
-    :raises ValueError: a folder is not a run directory, or has no values of ``metric`` yet, or
-        ``out`` cannot name an image (:func:`check_image_path`).
+    :param x: the column on the x axis (``env_steps``, ``update`` or ``wall_time``); ``auto``:
+        ``env_steps`` for online runs, ``update`` for offline ones.
+    :return: one summary per group: ``label``, ``runs``, the x column and its final value, and
+        the final ``mean``/``min``/``max``.
+    :raises ValueError: a folder is not a run directory, has no values of ``metric`` yet or no
+        column ``x``, offline runs are to be drawn against env steps, or ``out`` cannot name an
+        image (:func:`check_image_path`).
     """
     check_image_path(out)
     import matplotlib
@@ -64,9 +92,10 @@ def plot_runs(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    runs = dict(open_run_directory(run_dir) for run_dir in run_dirs)
+    x = _x_column(x, {str(run.path): config for run, config in runs.items()})
     groups: dict[str, dict] = {}
-    for run_dir in run_dirs:
-        run, config = open_run_directory(run_dir)
+    for run, config in runs.items():
         group = groups.setdefault(
             _group_key(config.to_json_dict()),
             {"label": _label(config), "curves": [], "runs": []},
@@ -91,6 +120,7 @@ def plot_runs(
             {
                 "label": label,
                 "runs": group["runs"],
+                "x": x,
                 x: float(xs[-1]),
                 "mean": float(mean[-1]),
                 "min": float(ys[:, -1].min()),

@@ -328,3 +328,10 @@ def test_sac_whose_warm_up_fills_the_whole_budget(tmp_path, capsys):
         "learner_config.learning_starts: 3000 random env steps leave no gradient step in the "
         "budget of 3000 env steps (3 updates of 1000)"
     ) in err
+
+
+def test_plot_x_column_a_run_does_not_have(finished_run, tmp_path, capsys):
+    assert main(["plot", str(finished_run), "--x", "step", "--out", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"jaxl: error: {finished_run / 'metrics.csv'}: no column 'step' ("), err
+    assert list(tmp_path.iterdir()) == []

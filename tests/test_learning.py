@@ -52,6 +52,18 @@ def test_bc_on_20_expert_episodes_reaches_95_percent_of_expert(cartpole_runs, tm
     clone = evaluate_run(bc.run.path, episodes=10, deterministic=True)["mean_return"]
     assert clone >= 0.95 * expert, (clone, expert)
 
+    # BC takes no env steps, so its curve is drawn against updates (against env steps, every
+    # point sat at x = 0 and the figure showed no line).
+    from jaxl.plotting import plot_runs
+
+    (group,) = plot_runs([bc.run.path], tmp_path / "bc.png")
+    assert group["x"] == "update" and group["update"] == data["train_config"]["total_updates"]
+    with pytest.raises(ValueError, match="is offline and takes no env steps; use --x update"):
+        plot_runs([bc.run.path], tmp_path / "bc.png", x="env_steps")
+    with pytest.raises(ValueError, match=r"is offline \(no env steps\) and .* is online"):
+        plot_runs([bc.run.path, expert_run], tmp_path / "both.png")
+    assert len(plot_runs([bc.run.path, expert_run], tmp_path / "both.png", x="update")) == 2
+
 
 def test_ppo_inverted_pendulum_short_budget(tmp_path):
     """CI-sized version of the 300k-step benchmark: the return rises far above a random policy."""
@@ -68,7 +80,7 @@ def test_plot_draws_three_seeds_as_one_group(cartpole_runs, tmp_path):
     out = tmp_path / "curve.png"
     runs = [cartpole_runs(seed).run.path for seed in (0, 1, 2)]
     (group,) = plot_runs(runs, out)
-    assert len(group["runs"]) == 3 and group["env_steps"] <= 100_000
+    assert len(group["runs"]) == 3 and group["x"] == "env_steps" and group["env_steps"] <= 100_000
     assert group["min"] <= group["mean"] <= group["max"]
     assert out.read_bytes().startswith(b"\x89PNG")
 
