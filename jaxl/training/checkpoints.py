@@ -80,10 +80,12 @@ class CheckpointStore:
             )
             args[name] = ocp.args.StandardRestore(abstract)
         args["record"] = ocp.args.JsonRestore()
+        # Installed before the restore: a read can report to the closed loop before orbax's
+        # exception even reaches the except clause below.
+        _ignore_reads_finishing_after_a_failed_restore()
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
-            _ignore_reads_finishing_after_a_failed_restore()
             raise CheckpointError(
                 f"checkpoint {self.directory / str(step)} is corrupt or unreadable "
                 f"({type(error).__name__}: {str(error)[:300]}); nothing was changed"
