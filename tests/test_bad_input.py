@@ -168,6 +168,36 @@ def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     )
 
 
+def test_resume_of_a_run_another_process_trains_is_refused(finished_run, capsys):
+    # A second process holds the run's lock, as a `jaxl train` or `jaxl resume` still running does.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, filelock; lock = filelock.FileLock(sys.argv[1], timeout=5); "
+            "lock.acquire(); print('held', flush=True); sys.stdin.read()",
+            str(finished_run / ".lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        before = tree_files(finished_run)
+        assert main(["resume", str(finished_run)]) == 2
+        err = capsys.readouterr().err
+        assert f"{finished_run} is being trained by another process" in err, err
+        assert str(finished_run / ".lock") in err and "Traceback" not in err
+        assert tree_files(finished_run) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    # Once that process has ended, the run is free again (here: nothing left to resume).
+    assert main(["resume", str(finished_run)]) in (0, 2)
+    assert "being trained by another process" not in capsys.readouterr().err
+
+
 def test_gather_into_a_directory(finished_run, tmp_path, capsys):
     assert main(["gather", str(finished_run), "--episodes", "1", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err

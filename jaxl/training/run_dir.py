@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import filelock
 
 from jaxl import __version__
 from jaxl.config import ConfigError, ExperimentConfig, load_config
@@ -48,6 +52,37 @@ class RunDirectory:
     def evaluation_path(self) -> Path:
         """The final evaluation (JSON)."""
         return self.path / "evaluation.json"
+
+    @property
+    def lock_path(self) -> Path:
+        """The empty file whose lock a process holds while it trains the run
+        (:func:`training_lock`)."""
+        return self.path / ".lock"
+
+
+@contextlib.contextmanager
+def training_lock(run: RunDirectory) -> Iterator[None]:
+    """Hold the run's lock while the block trains it, so that no second process (a ``jaxl
+    resume`` while the run is still training) writes into it at the same time.
+
+    The lock is the operating system's lock on :attr:`RunDirectory.lock_path` (via ``filelock``),
+    so it is released when the process ends, however it ends. Readers (``jaxl eval``, ``gather``,
+    ``plot``) do not take it: checkpoints and evaluations are written atomically.
+
+    :raises RunDirectoryError: another process holds the lock.
+    """
+    lock = filelock.FileLock(run.lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise RunDirectoryError(
+            f"{run.path} is being trained by another process (it holds {run.lock_path}); "
+            "wait for it to finish, or stop it and then resume the run"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -19,7 +19,12 @@ from jaxl.learners import Learner, make_learner
 from jaxl.seeds import check_seed
 from jaxl.training import loop
 from jaxl.training.checkpoints import CheckpointStore
-from jaxl.training.run_dir import RunDirectory, create_run_directory, open_run_directory
+from jaxl.training.run_dir import (
+    RunDirectory,
+    create_run_directory,
+    open_run_directory,
+    training_lock,
+)
 
 
 @dataclass(frozen=True)
@@ -59,9 +64,10 @@ def start_training(
     drawn = task_params(env_config) if env_config is not None else None
     run, resolved = create_run_directory(config, seed, out, drawn)
     learner.config = resolved
-    if on_created is not None:
-        on_created(run)
-    return TrainResult(run, loop.train(learner, run))
+    with training_lock(run):
+        if on_created is not None:
+            on_created(run)
+        return TrainResult(run, loop.train(learner, run))
 
 
 def restore_learner(
@@ -86,11 +92,16 @@ def restore_learner(
 
 
 def resume_training(run_dir: str | Path) -> TrainResult:
-    """Continue an interrupted run from its latest checkpoint to its configured budget."""
-    run, learner, record, _ = restore_learner(run_dir)
-    if learner.update_count >= learner.total_updates:
-        return TrainResult(run, {}, already_finished=True)
-    return TrainResult(run, loop.train(learner, run, record))
+    """Continue an interrupted run from its latest checkpoint to its configured budget.
+
+    :raises RunDirectoryError: not a run directory, or another process is training it.
+    """
+    run, _ = open_run_directory(run_dir)
+    with training_lock(run):
+        run, learner, record, _ = restore_learner(run.path)
+        if learner.update_count >= learner.total_updates:
+            return TrainResult(run, {}, already_finished=True)
+        return TrainResult(run, loop.train(learner, run, record))
 
 
 def evaluate_run(
