@@ -10,6 +10,32 @@ import jax.numpy as jnp
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 
+SQUASH_EDGE = 1.0 - 1e-6
+"""Actions of a tanh-squashed policy are clipped to ``[-SQUASH_EDGE, SQUASH_EDGE]`` before their
+log-probability is computed (the same margin as SB3's ``TanhBijector``)."""
+
+
+class SquashedGaussian(distrax.Transformed):
+    """A diagonal Gaussian pushed through ``tanh``, whose :meth:`log_prob` accepts actions on the
+    edge of ``[-1, 1]``.
+
+    In float32, ``tanh(u)`` is exactly ``±1`` for ``|u|`` above about 9, and the inverse of such
+    an action is infinite, so distrax's ``log_prob`` would be NaN: a stored action of a saturated
+    policy (PPO, A2C, REINFORCE recompute ``log π(a)`` from it) or an expert action on the bound
+    (behaviour cloning) would turn the loss and then every parameter into NaN. Such actions are
+    taken as ``±SQUASH_EDGE`` instead. ``sample_and_log_prob`` (SAC) works on the pre-tanh sample
+    and needs no clipping.
+    """
+
+    def __init__(self, mean: jax.Array, std: jax.Array) -> None:
+        super().__init__(
+            distrax.MultivariateNormalDiag(mean, std), distrax.Block(distrax.Tanh(), ndims=1)
+        )
+
+    def log_prob(self, value: jax.Array) -> jax.Array:
+        """``log π(value)`` with ``value`` clipped to ``[-SQUASH_EDGE, SQUASH_EDGE]``."""
+        return super().log_prob(jnp.clip(value, -SQUASH_EDGE, SQUASH_EDGE))
+
 
 @dataclass(frozen=True)
 class PolicyHead:
@@ -32,10 +58,9 @@ class PolicyHead:
         if self.kind == "deterministic":
             return distrax.Independent(distrax.Deterministic(head), 1)
         std = jnp.exp(jnp.clip(log_std, LOG_STD_MIN, LOG_STD_MAX)) + self.min_std
-        normal = distrax.MultivariateNormalDiag(head, std)
         if self.kind == "gaussian":
-            return normal
-        return distrax.Transformed(normal, distrax.Block(distrax.Tanh(), ndims=1))
+            return distrax.MultivariateNormalDiag(head, std)
+        return SquashedGaussian(head, std)
 
     def mode(self, head: jax.Array) -> jax.Array:
         """The most likely action (argmax, mean, or tanh of the mean)."""
