@@ -108,6 +108,21 @@ def test_gpu_asked_for_without_one(tmp_path):
         assert result.stderr == f"jaxl: error: config file not found: {config}\n", result.stderr
 
 
+@pytest.mark.parametrize(
+    "example", ["rl/cartpole-reinforce.json", "rl/cartpole-a2c.json", "rl/cartpole-ppo.json"]
+)
+def test_policy_gradient_learners_refuse_a_deterministic_policy(example, tmp_path, capsys):
+    data = load_example(example)
+    data["learner_config"]["env_config"] = {"env_id": "Pendulum-v1"}
+    data["model_config"]["policy"]["distribution"] = "deterministic"
+    err = _run_train(tmp_path, data, capsys)
+    learner = data["learner_config"]["learner"]
+    assert (
+        "model_config.policy.distribution: 'deterministic' has no log-probability, which "
+        f"{learner}'s policy gradient needs" in err
+    ), err
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A tiny finished PPO run with three checkpoints."""

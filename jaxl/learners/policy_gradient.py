@@ -20,7 +20,7 @@ from jaxl.buffers import Transitions
 from jaxl.config.schema import A2CConfig, ExperimentConfig, REINFORCEConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.rollout import collect_rollout
-from jaxl.models.factory import Networks, example_obs, make_networks
+from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
 from jaxl.optimizers import make_optimizer
 
 PGConfig = REINFORCEConfig | A2CConfig
@@ -157,6 +157,7 @@ class PolicyGradientLearner(OnlineLearner):
         self.networks = make_networks(
             config.model, self.collector.action_space, with_value=self.uses_value(hp)
         )
+        require_log_prob(self.networks, hp.learner)
         self.optimizer, self.schedule = make_optimizer(config.optimizer_config, self.total_updates)
         self._update = make_pg_update(self.networks, self.optimizer, hp, type(self).estimator)
         self._act = make_act(self.networks, None, deterministic=False)

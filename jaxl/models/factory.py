@@ -142,6 +142,19 @@ def make_networks(
     return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value, q)
 
 
+def require_log_prob(networks: Networks, learner: str) -> None:
+    """Refuse a deterministic policy head for a learner whose loss is built on ``log π(a)``
+    (policy gradients): its log-probability is a constant, so the policy would never learn.
+
+    :raises ValueError: naming ``model_config.policy.distribution``.
+    """
+    if networks.head.kind == "deterministic":
+        raise ValueError(
+            f"model_config.policy.distribution: 'deterministic' has no log-probability, which "
+            f"{learner}'s policy gradient needs; use 'auto', 'gaussian' or 'squashed_gaussian'"
+        )
+
+
 def example_obs(space: gym.Space) -> np.ndarray:
     """A batch of one zero observation, for initialising parameters."""
     return np.zeros((1, *space.shape), np.float32)

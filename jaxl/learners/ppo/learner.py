@@ -19,7 +19,7 @@ from jaxl.config.schema import ExperimentConfig, PPOConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.ppo.losses import PPOBatch, ppo_loss
 from jaxl.learners.rollout import collect_rollout
-from jaxl.models.factory import Networks, example_obs, make_networks
+from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
 from jaxl.normalization import (
     RewardScaleState,
     RunningMeanStdState,
@@ -143,6 +143,7 @@ class PPOLearner(OnlineLearner):
         super().__init__(config, seed, hp.num_envs)
         self.hp = hp
         self.networks = make_networks(config.model, self.collector.action_space, with_value=True)
+        require_log_prob(self.networks, "ppo")
         gradient_steps_per_update = hp.num_epochs * (hp.rollout_size // hp.minibatch_size)
         self.optimizer, self.schedule = make_optimizer(
             config.optimizer_config, self.total_updates * gradient_steps_per_update
