@@ -479,3 +479,36 @@ def test_sac_fixed_temperature_stays_fixed_while_the_networks_learn(small_sac_co
         np.testing.assert_array_equal(np.asarray(got), before)
     leaves = zip(jax.tree.leaves(learner.state.params), jax.tree.leaves(params), strict=True)
     assert all(not np.array_equal(np.asarray(got), before) for got, before in leaves)
+
+
+class _ShiftedActions(gym.ActionWrapper):
+    """CartPole with ``Discrete(2, start=-1)`` actions: -1 pushes left, 0 pushes right."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.action_space = gym.spaces.Discrete(2, start=-1)
+
+    def action(self, action):
+        assert action in (-1, 0), f"env action {action!r} outside Discrete(2, start=-1)"
+        return int(action) + 1
+
+
+def test_discrete_actions_with_a_start_reach_the_env_offset(tmp_path):
+    """The policy acts in 0..n-1; the env gets start + i, and rollouts store the policy's i."""
+    from conftest import load_example, write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    env_id = "JaxlTestShiftedCartPole-v0"
+    if env_id not in gym.registry:
+        gym.register(env_id, entry_point=lambda: _ShiftedActions(gym.make("CartPole-v1").unwrapped))
+    for name in ("rl/cartpole-a2c.json", "rl/cartpole-ppo.json"):
+        data = load_example(name)
+        data["learner_config"]["env_config"] = {"env_id": env_id}
+        learner = make_learner(load_config(write_config(tmp_path / "c.json", data)), seed=0)
+        assert learner.networks.action.start == -1
+        metrics = learner.update()
+        assert np.isfinite(metrics["policy_loss"])
+        actions = learner.act_fn(deterministic=False)(np.zeros((64, 4), np.float32))
+        assert set(np.unique(actions)) == {-1, 0}

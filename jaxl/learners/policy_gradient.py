@@ -188,7 +188,6 @@ class PolicyGradientLearner(OnlineLearner):
             None,
             self.state.act_key,
             self.hp.num_steps,
-            self.networks.action.discrete,
         )
         learning_rate = self.schedule(self.update_count)
         self.state, metrics = self._update(self.state.replace(act_key=act_key), rollout)

@@ -18,13 +18,13 @@ def collect_rollout(
     obs_norm: RunningMeanStdState | None,
     key: jax.Array,
     num_steps: int,
-    discrete: bool,
 ) -> tuple[Transitions, jax.Array]:
     """Step the collector's envs ``num_steps`` times with the policy ``act`` (from
     :func:`~jaxl.learners.base.make_act`).
 
     Stored actions are what the policy produced (log-probabilities are computed for them), not
-    the clipped env actions, except for discrete actions where the two are the same.
+    the env actions: continuous ones before clipping or rescaling to the bounds, discrete ones
+    before the action space's ``start`` is added.
 
     :return: a time-major rollout (every field ``[num_steps, num_envs, ...]``) and the next key.
     """
@@ -32,8 +32,7 @@ def collect_rollout(
     steps = []
     for t in range(num_steps):
         action, env_action = act(params, obs_norm, collector.obs, keys[t + 1])
-        env_action = np.asarray(env_action)
-        stored = env_action if discrete else np.asarray(action)
-        steps.append(collector.step(env_action)._replace(action=stored))
+        step = collector.step(np.asarray(env_action))
+        steps.append(step._replace(action=np.asarray(action)))
     rollout = Transitions(*(np.stack(field) for field in zip(*steps, strict=True)))
     return rollout, jnp.asarray(keys[0])

@@ -19,22 +19,25 @@ from jaxl.models.policies import PolicyHead
 class ActionSpec:
     """What the policy must produce: ``n`` discrete actions, or a box with bounds.
 
-    :param discrete: whether actions are integers in ``[0, n)``.
+    :param discrete: whether actions are integers (the policy's in ``[0, n)``).
     :param size: number of discrete actions, or the action dimension.
     :param low: lower bounds (continuous), as a tuple so the spec stays hashable.
     :param high: upper bounds (continuous).
+    :param start: the env's first discrete action (Gymnasium's ``Discrete(n, start)``): policy
+        action ``i`` is env action ``start + i``.
     """
 
     discrete: bool
     size: int
     low: tuple[float, ...] = ()
     high: tuple[float, ...] = ()
+    start: int = 0
 
     @classmethod
     def from_space(cls, space: gym.Space) -> ActionSpec:
         """Describe a Gymnasium ``Discrete`` or one-dimensional ``Box`` action space."""
         if isinstance(space, gym.spaces.Discrete):
-            return cls(True, int(space.n))
+            return cls(True, int(space.n), start=int(space.start))
         if isinstance(space, gym.spaces.Box) and len(space.shape) == 1:
             return cls(
                 False,
@@ -45,10 +48,11 @@ class ActionSpec:
         raise ValueError(f"unsupported action space {space}: expected Discrete or a 1-D Box")
 
     def to_env(self, action: jax.Array, head_kind: str) -> jax.Array:
-        """Map policy actions to env actions: squashed actions are rescaled from [-1, 1] to the
-        bounds, other continuous actions are clipped to them."""
+        """Map policy actions to env actions: discrete ones are offset by :attr:`start`,
+        squashed ones are rescaled from [-1, 1] to the bounds, other continuous ones are clipped
+        to them."""
         if self.discrete:
-            return action
+            return action + self.start if self.start else action
         low, high = jnp.asarray(self.low), jnp.asarray(self.high)
         if head_kind == "squashed_gaussian":
             return low + (action + 1.0) * 0.5 * (high - low)

@@ -81,6 +81,8 @@ class BCLearner(OfflineLearner):
             )
         data = self.dataset.contents()
         actions = data.action
+        if self.networks.action.discrete:  # datasets hold env actions: start + policy action
+            actions = actions - self.networks.action.start
         if self.networks.head.kind == "squashed_gaussian":
             spec = self.networks.action
             actions = squashed_target(actions, np.asarray(spec.low), np.asarray(spec.high))

@@ -185,7 +185,6 @@ class PPOLearner(OnlineLearner):
             self._obs_norm(),
             self.state.act_key,
             self.hp.num_steps,
-            self.networks.action.discrete,
         )
         self.state = self.state.replace(act_key=act_key)
         learning_rate = self.schedule(self.update_count * self._gradient_steps_per_update)
