@@ -457,6 +457,34 @@ def test_sac_with_learning_starts_zero_takes_one_random_step_first(small_sac_con
     assert int(learner.state.env_steps) == 10
 
 
+@pytest.mark.parametrize(
+    ("learning_starts", "num_envs", "train_freq", "gradient_steps"),
+    [(0, 1, 1, 1), (5, 2, 1, 1), (7, 3, 2, 1), (0, 2, 3, 2)],
+)
+def test_sac_counts_the_gradient_steps_it_takes(
+    small_sac_config, tmp_path, learning_starts, num_envs, train_freq, gradient_steps
+):
+    """``total_gradient_steps`` (the horizon of learning-rate schedules) is what a run takes."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    small_sac_config["learner_config"].update(
+        learning_starts=learning_starts,
+        num_envs=num_envs,
+        train_freq=train_freq,
+        gradient_steps=gradient_steps,
+        steps_per_update=12,
+        batch_size=8,
+    )
+    small_sac_config["train_config"]["total_env_steps"] = 12 * num_envs * 3
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    while learner.update_count < learner.total_updates:
+        learner.update()
+    assert int(learner.state.gradient_steps) == learner.total_gradient_steps
+
+
 def test_sac_fixed_temperature_stays_fixed_while_the_networks_learn(small_sac_config, tmp_path):
     """``autotune_alpha: false`` keeps the temperature at ``init_alpha`` (the original SAC's
     fixed temperature, as in ``configs/rl/hopper-sac.json``) and leaves its optimiser state

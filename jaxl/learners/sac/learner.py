@@ -218,7 +218,7 @@ class SACLearner(OnlineLearner):
         """Gradient steps in the whole run (the horizon of learning-rate schedules)."""
         hp = self.hp
         vector_steps = self.total_updates * hp.steps_per_update
-        learning = max(vector_steps - hp.learning_starts // hp.num_envs, 0)
+        learning = max(vector_steps - self._warm_up_steps(0, vector_steps), 0)
         return learning // hp.train_freq * hp.gradient_steps
 
     def init(self, key: jax.Array) -> None:
