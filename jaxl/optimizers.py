@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import optax
 
 from jaxl.config.schema import OptimizerConfig, ScheduleConfig
@@ -35,7 +37,9 @@ def make_optimizer(
     if config.optimizer == "adam":
         core = optax.adam(schedule, eps=config.eps)
     elif config.optimizer == "adamw":
-        core = optax.adamw(schedule, eps=config.eps, weight_decay=config.weight_decay)
+        core = optax.adamw(
+            schedule, eps=config.eps, weight_decay=config.weight_decay, mask=_arrays_not_scalars
+        )
     elif config.optimizer == "rmsprop":
         core = optax.rmsprop(schedule, decay=config.rmsprop_decay, eps=config.eps)
     else:
@@ -43,3 +47,9 @@ def make_optimizer(
     if config.max_grad_norm is None:
         return core, schedule
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), core), schedule
+
+
+def _arrays_not_scalars(params: optax.Params) -> optax.Params:
+    """AdamW's weight-decay mask: decay weight matrices and biases, not scalar parameters such
+    as SAC's log-temperature, which decay would pull towards a temperature of 1."""
+    return jax.tree.map(lambda leaf: jnp.ndim(leaf) > 0, params)

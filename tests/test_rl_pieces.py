@@ -7,6 +7,7 @@ import gymnasium as gym
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from scipy.stats import norm
 
@@ -540,3 +541,21 @@ def test_discrete_actions_with_a_start_reach_the_env_offset(tmp_path):
         assert np.isfinite(metrics["policy_loss"])
         actions = learner.act_fn(deterministic=False)(np.zeros((64, 4), np.float32))
         assert set(np.unique(actions)) == {-1, 0}
+
+
+def test_adamw_decays_arrays_but_not_scalar_parameters():
+    """Weight decay would pull SAC's log-temperature (a scalar) towards 0, i.e. alpha towards 1."""
+    from jaxl.config.schema import OptimizerConfig
+    from jaxl.optimizers import make_optimizer
+
+    optimizer, _ = make_optimizer(
+        OptimizerConfig(optimizer="adamw", learning_rate=0.1, weight_decay=0.5), total_steps=10
+    )
+    params = {"kernel": jnp.full((2, 2), 2.0), "bias": jnp.full((2,), 2.0), "log_alpha": 2.0}
+    params = jax.tree.map(jnp.asarray, params)
+    zero_grads = jax.tree.map(jnp.zeros_like, params)
+    updates, _ = optimizer.update(zero_grads, optimizer.init(params), params)
+    new = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(np.asarray(new["kernel"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(new["bias"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
+    assert float(new["log_alpha"]) == 2.0

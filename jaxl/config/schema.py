@@ -144,7 +144,8 @@ class OptimizerConfig(Section):
     max_grad_norm: PositiveFloat | None = None
     """Clip gradients to this global norm (``null``: no clipping)."""
     weight_decay: NonNegativeFloat = 0.0
-    """``adamw`` only."""
+    """``adamw`` only; applies to weights and biases, not to scalar parameters (SAC's
+    log-temperature)."""
     eps: PositiveFloat = 1e-8
     """Numerical epsilon of adam/adamw/rmsprop."""
     rmsprop_decay: UnitInterval = 0.99
