@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from conftest import load_example, tree_files, write_config
 
 from jaxl.cli import main
 from jaxl.config import ConfigError, load_config
+from jaxl.config.loading import parse_config
 
 
 def _run_train(tmp_path, data, capsys, *extra):
@@ -121,6 +123,25 @@ def test_policy_gradient_learners_refuse_a_deterministic_policy(example, tmp_pat
         "model_config.policy.distribution: 'deterministic' has no log-probability, which "
         f"{learner}'s policy gradient needs" in err
     ), err
+
+
+def test_nan_and_infinity_are_refused(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    err = _run_train(tmp_path, data, capsys, "--set", "learner_config.gamma=NaN")
+    assert 'learner_config.gamma: expected a number in [0, 1], got "NaN"' in err, err
+    err = _run_train(tmp_path, data, capsys, "--set", "learner_config.clip_eps=-Infinity")
+    assert 'learner_config.clip_eps: expected a positive number, got "-Infinity"' in err, err
+    # Python's json writes NaN for float("nan"); such a file is not JSON and is refused as such.
+    config = tmp_path / "nan.json"
+    config.write_text(json.dumps(data).replace('"gamma": 0.99', '"gamma": NaN'))
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "not valid JSON (NaN is not a JSON number)" in err, err
+    assert not (tmp_path / "runs").exists()
+    # Configs built in Python are checked too.
+    data["learner_config"]["gamma"] = float("nan")
+    with pytest.raises(ConfigError, match="learner_config.gamma: expected a number in"):
+        parse_config(data)
 
 
 @pytest.fixture(scope="module")

@@ -137,6 +137,19 @@ def _dedupe(lines: list[str]) -> list[str]:
     return list(seen)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_json_loads(text: str) -> Any:
+    """``json.loads`` without Python's extensions ``NaN``, ``Infinity`` and ``-Infinity``, which
+    no config value may be (and which would make the run's ``config.json`` invalid JSON).
+
+    :raises ValueError: the text is not strict JSON.
+    """
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """Apply ``KEY.PATH=VALUE`` overrides to raw config data.
 
@@ -155,8 +168,8 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
             problems.append(f"--set {item!r}: expected KEY.PATH=VALUE")
             continue
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
+            value = strict_json_loads(text)
+        except ValueError:  # not JSON (CartPole-v1), or NaN/Infinity: taken as a string
             value = text
         parts = key.split(".")
         node = data
@@ -253,7 +266,7 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     if not path.is_file():
         raise ConfigFileNotFoundError(path)
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+        data = strict_json_loads(path.read_text())
+    except ValueError as error:
         raise ConfigError([f"not valid JSON ({error})"], str(path)) from None
     return parse_config(data, overrides, source=str(path))

@@ -8,6 +8,7 @@ load time with the key path named (see :mod:`jaxl.config.loading`). Configs hold
 from __future__ import annotations
 
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
@@ -24,7 +25,7 @@ def _got(value: Any) -> str:
 def _number_check(kind: str, *, integer: bool, minimum: float, inclusive: bool, maximum=None):
     def check(value: Any) -> Any:
         ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok_type:
+        if isinstance(value, bool) or not ok_type or not math.isfinite(value):
             raise PydanticCustomError("jaxl_number", f"expected {kind}, got {_got(value)}")
         too_low = value < minimum if inclusive else value <= minimum
         too_high = maximum is not None and value > maximum
@@ -46,6 +47,9 @@ NonNegativeInt = Annotated[
 ]
 NonNegativeFloat = Annotated[
     float, _number_check("a number >= 0", integer=False, minimum=0.0, inclusive=True)
+]
+FiniteFloat = Annotated[
+    float, _number_check("a number", integer=False, minimum=-math.inf, inclusive=True)
 ]
 UnitInterval = Annotated[
     float,
@@ -152,11 +156,15 @@ class OptimizerConfig(Section):
     """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
 
 
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _range_pair(value: Any) -> Any:
     if value is None:
         return None
     ok = isinstance(value, (list, tuple)) and len(value) == 2
-    if not ok or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if not ok or not all(_finite_number(v) for v in value):
         raise PydanticCustomError(
             "jaxl_range", f"expected [low, high], two numbers, got {_got(value)}"
         )
@@ -351,7 +359,7 @@ class SACConfig(Section):
     false)."""
     autotune_alpha: bool = True
     """Learn the temperature towards ``target_entropy``."""
-    target_entropy: float | Literal["auto"] = "auto"
+    target_entropy: FiniteFloat | Literal["auto"] = "auto"
     """``auto``: minus the action dimension."""
     steps_per_update: PositiveInt = 1000
     """Vectorised env steps per learner ``update()`` (the unit of logging, evaluation and
