@@ -282,8 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeviceError as error:
         print(f"jaxl: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("jaxl: interrupted; resume with 'jaxl resume RUN_DIR'", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        from jaxl.training.interrupts import TrainingInterrupted
+
+        stopped = isinstance(interrupt, TrainingInterrupted)
+        print(f"jaxl: {interrupt if stopped else 'interrupted'}", file=sys.stderr)
         return 130
     except Exception as error:
         from jaxl.errors import USER_ERRORS

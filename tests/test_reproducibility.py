@@ -96,6 +96,47 @@ def test_resume_after_sigkill_equals_uninterrupted(
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
 
 
+def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path, small_ppo_config):
+    """Ctrl-C (SIGINT) lets the update in progress finish and checkpoints it, even when the
+    config asks for no checkpoint before the end; resuming from it gives the uninterrupted run."""
+    total_updates = 60
+    small_ppo_config["logging_config"]["checkpoint_interval"] = None
+    small_ppo_config["train_config"]["total_env_steps"] = 256 * total_updates
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    run_dir = Path(process.stdout.readline().strip())
+    deadline = time.time() + 300
+    metrics = run_dir / "metrics.csv"
+    while not metrics.is_file() or len(read_metrics(metrics)) < 3:
+        assert process.poll() is None, "training ended before it could be interrupted"
+        assert time.time() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    (stopped_at,) = _checkpoints(run_dir)
+    assert 3 <= stopped_at < total_updates
+    assert (
+        f"jaxl: interrupted; {run_dir} has a checkpoint at update {stopped_at}: continue it "
+        f"with 'jaxl resume {run_dir}'" in err
+    ), err
+    assert "Traceback" not in err
+
+    assert main(["resume", str(run_dir)]) == 0
+    uninterrupted = start_training(config, seed=5).run.path
+    for a, b in zip(_final_state(run_dir), _final_state(uninterrupted), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
+
+
 def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, capsys):
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
     run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=0).run.path

@@ -12,6 +12,7 @@ from jaxl.envs import evaluate_policy
 from jaxl.learners import Learner
 from jaxl.seeds import MAX_SEED
 from jaxl.training.checkpoints import CheckpointStore
+from jaxl.training.interrupts import TrainingInterrupted, deferred_interrupt
 from jaxl.training.metrics import MetricsLog
 from jaxl.training.progress import Progress
 from jaxl.training.run_dir import RunDirectory, write_json_atomic
@@ -61,57 +62,66 @@ def train(
     last_eval = math.nan
     final: dict[str, Any] = {}
     episodes: list[tuple[float, int]] = []
-    try:
-        while learner.update_count < total:
-            row: dict[str, Any] = learner.update()
-            episodes += learner.pop_completed_episodes()
-            update, env_steps = learner.update_count, learner.env_steps
-            last = update == total
-            wall = elapsed_before + time.perf_counter() - start
-            row.update(
-                update=update,
-                env_steps=env_steps,
-                wall_time=wall,
-                steps_per_second=env_steps / wall,
-                updates_per_second=update / wall,
-            )
-            evaluated = _due(update, train_config.eval_interval, last)
-            if evaluated:
-                returns = evaluate(
-                    learner,
-                    train_config.eval_episodes,
-                    train_config.deterministic_eval,
-                    evaluation_seed,
+    with deferred_interrupt() as stop_requested:
+        try:
+            while learner.update_count < total:
+                row: dict[str, Any] = learner.update()
+                episodes += learner.pop_completed_episodes()
+                update, env_steps = learner.update_count, learner.env_steps
+                last = update == total
+                wall = elapsed_before + time.perf_counter() - start
+                row.update(
+                    update=update,
+                    env_steps=env_steps,
+                    wall_time=wall,
+                    steps_per_second=env_steps / wall,
+                    updates_per_second=update / wall,
                 )
-                last_eval = float(returns.mean())
-                row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))
-                final = {
-                    "checkpoint_step": update,
-                    "env_steps": env_steps,
-                    "episodes": len(returns),
-                    "deterministic": train_config.deterministic_eval,
-                    "returns": returns.tolist(),
-                    "mean_return": last_eval,
-                    "std_return": float(returns.std()),
-                }
-            if evaluated or _due(update, logging_config.log_interval, last):
-                if learner.task == "reinforcement":
-                    returns = [episode_return for episode_return, _ in episodes]
-                    row["train_return"] = float(np.mean(returns)) if returns else math.nan
-                    row["train_episodes"] = len(returns)
-                    episodes = []
-                metrics.write(row)
-            if _due(update, logging_config.checkpoint_interval, last):
-                store.save(
-                    update,
-                    learner.checkpoint(),
-                    {"update": update, "env_steps": env_steps, "wall_time": wall},
-                )
-            progress.update(update, env_steps, row["steps_per_second"], last_eval)
-    finally:
-        progress.close()
-        metrics.close()
-        store.close()
+                evaluated = _due(update, train_config.eval_interval, last)
+                if evaluated:
+                    returns = evaluate(
+                        learner,
+                        train_config.eval_episodes,
+                        train_config.deterministic_eval,
+                        evaluation_seed,
+                    )
+                    last_eval = float(returns.mean())
+                    row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))
+                    final = {
+                        "checkpoint_step": update,
+                        "env_steps": env_steps,
+                        "episodes": len(returns),
+                        "deterministic": train_config.deterministic_eval,
+                        "returns": returns.tolist(),
+                        "mean_return": last_eval,
+                        "std_return": float(returns.std()),
+                    }
+                if evaluated or _due(update, logging_config.log_interval, last):
+                    if learner.task == "reinforcement":
+                        returns = [episode_return for episode_return, _ in episodes]
+                        row["train_return"] = float(np.mean(returns)) if returns else math.nan
+                        row["train_episodes"] = len(returns)
+                        episodes = []
+                    metrics.write(row)
+                stopping = stop_requested() and not last
+                if stopping or _due(update, logging_config.checkpoint_interval, last):
+                    store.save(
+                        update,
+                        learner.checkpoint(),
+                        {"update": update, "env_steps": env_steps, "wall_time": wall},
+                    )
+                progress.update(update, env_steps, row["steps_per_second"], last_eval)
+                if stopping:
+                    raise TrainingInterrupted(run.path, update)
+        except TrainingInterrupted:
+            raise
+        except KeyboardInterrupt:  # a second Ctrl-C, in the middle of an update
+            steps = store.steps()
+            raise TrainingInterrupted(run.path, steps[-1] if steps else None) from None
+        finally:
+            progress.close()
+            metrics.close()
+            store.close()
     if final:
         write_json_atomic(run.evaluation_path, final)
     return final
