@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxl.config import ExperimentConfig
+from jaxl.output_paths import check_output_parent, reporting_write_errors
 from jaxl.training.metrics import read_metrics
 from jaxl.training.run_dir import open_run_directory
 
@@ -141,14 +142,16 @@ def check_image_path(out: str | os.PathLike[str]) -> str:
     """Check that ``out`` can name an image, before any work goes into drawing it.
 
     :return: the image format, ``out``'s suffix without the dot (``png``, ``pdf``, ``svg``, ...).
-    :raises ValueError: ``out`` is a directory, has no suffix, or names a format matplotlib
-        does not write.
+    :raises ValueError: ``out`` is a directory, has no suffix, names a format matplotlib
+        does not write, or lies in a folder that cannot be written
+        (:func:`~jaxl.output_paths.check_output_parent`).
     """
     from matplotlib.backend_bases import FigureCanvasBase
 
     out = Path(out)
     if out.is_dir():
         raise ValueError(f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}")
+    check_output_parent(out, "--out")
     image_format = out.suffix.lstrip(".").lower()
     if not image_format:
         raise ValueError(f"--out: {out} has no image suffix; use e.g. {out}.png")
@@ -174,9 +177,10 @@ def save_figure(figure, out: str | os.PathLike[str], dpi: int = 120) -> None:
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     try:
         image_format = check_image_path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(tmp, dpi=dpi, format=image_format)
-        os.replace(tmp, out)
+        with reporting_write_errors(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            figure.savefig(tmp, dpi=dpi, format=image_format)
+            os.replace(tmp, out)
     finally:
         plt.close(figure)
         if tmp.exists():

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import load_example, tree_files, write_config
@@ -239,6 +240,42 @@ def test_gather_into_a_directory(finished_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"jaxl: error: --out: {tmp_path} is a directory"), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_under_a_file_are_refused_before_any_work(finished_run, tmp_path, capsys):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    for command in (
+        ["gather", str(finished_run), "--episodes", "1", "--out", str(blocker / "x.npz")],
+        ["plot", str(finished_run), "--out", str(blocker / "curve.png")],
+        ["envs", "render", "jaxl/Hopper-v5", "--out", str(blocker / "hopper.png")],
+    ):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            f"jaxl: error: --out: cannot write {blocker / command[-1].rsplit('/', 1)[-1]}: "
+            f"{blocker} is a file, not a folder\n"
+        ), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_save_path_expands_home_and_experiment_name_stays_inside(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    data = load_example("rl/cartpole-ppo.json")
+    data["train_config"].update(total_env_steps=256, eval_episodes=1)
+    data["logging_config"].update(save_path="~/runs", experiment_name="..")
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config)]) == 2
+    assert 'logging_config.experiment_name: expected a plain folder name, got ".."' in (
+        capsys.readouterr().err
+    )
+    data["logging_config"]["experiment_name"] = "exp"
+    config = write_config(tmp_path / "c.json", data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(config)]) == 0
+    run = Path(capsys.readouterr().out.strip())
+    assert run.parent == tmp_path / "home" / "runs" / "exp"
+    assert not (tmp_path / "~").exists()
 
 
 def test_plot_out_must_name_an_image(finished_run, tmp_path, capsys):

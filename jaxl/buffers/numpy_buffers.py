@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
+from jaxl.output_paths import reporting_write_errors
+
 FORMAT = "jaxl.buffer"
 VERSION = 1
 
@@ -49,16 +51,20 @@ def _specs(obs_shape, obs_dtype, action_shape, action_dtype) -> dict[str, tuple[
 
 
 def atomic_savez(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """Write an ``.npz`` to a temporary file beside ``path`` and rename it into place."""
+    """Write an ``.npz`` to a temporary file beside ``path`` and rename it into place.
+
+    :raises OutputPathError: the file cannot be written (the reason named).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with reporting_write_errors(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()

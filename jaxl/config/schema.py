@@ -68,7 +68,8 @@ class LoggingConfig(Section):
     """Where a run is written and how often it logs and checkpoints."""
 
     save_path: str = "runs"
-    """Root folder; a run lives in ``<save_path>/<experiment_name>/<run_id>/``."""
+    """Root folder; a run lives in ``<save_path>/<experiment_name>/<run_id>/`` (``~`` is expanded,
+    a relative path is taken from the current directory)."""
     experiment_name: str = "default"
     """Folder name grouping runs of one experiment."""
     log_interval: PositiveInt = 1
@@ -82,7 +83,8 @@ class LoggingConfig(Section):
 
     @model_validator(mode="after")
     def _plain_name(self) -> LoggingConfig:
-        if not self.experiment_name or "/" in self.experiment_name or "\\" in self.experiment_name:
+        name = self.experiment_name
+        if not name or name in (".", "..") or "/" in name or "\\" in name:
             raise PydanticCustomError(
                 "jaxl_value",
                 f"experiment_name: expected a plain folder name, got {_got(self.experiment_name)}",

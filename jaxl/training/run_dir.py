@@ -15,6 +15,7 @@ import filelock
 
 from jaxl import __version__
 from jaxl.config import ConfigError, ExperimentConfig, load_config
+from jaxl.output_paths import reporting_write_errors
 
 
 class RunDirectoryError(ValueError):
@@ -88,8 +89,9 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary file beside ``path`` and rename it into place."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    with reporting_write_errors(path):
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(tmp, path)
 
 
 def create_run_directory(
@@ -119,7 +121,8 @@ def create_run_directory(
         }
     )
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"
-    path = Path(logging_config.save_path).resolve() / logging_config.experiment_name / run_id
+    root = Path(logging_config.save_path).expanduser().resolve()
+    path = root / logging_config.experiment_name / run_id
     _check_folder_can_be_made(path)
     path.mkdir(parents=True, exist_ok=False)
     run = RunDirectory(path)

@@ -16,6 +16,7 @@ from jaxl.config.schema import EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
 from jaxl.learners import Learner, make_learner
+from jaxl.output_paths import check_output_parent
 from jaxl.seeds import check_seed
 from jaxl.training import loop
 from jaxl.training.checkpoints import CheckpointStore
@@ -183,12 +184,14 @@ def gather_dataset(
     :param task_seed: gather on this variant of a parameterized env instead of the run's own.
 
     :return: a summary with ``path``, ``episodes``, ``transitions``, ``mean_return``, ``returns``.
-    :raises ValueError: ``out`` is an existing directory (checked before any episode is run).
+    :raises ValueError: ``out`` is an existing directory or cannot be written (checked before
+        any episode is run).
     """
     if Path(out).is_dir():
         raise ValueError(
             f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
         )
+    check_output_parent(out, "--out")
     check_seed(env_seed, "env_seed")
     run, learner, _, step = restore_learner(run_dir, checkpoint)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
