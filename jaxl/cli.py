@@ -37,12 +37,16 @@ def seed_argument(text: str) -> int:
 
 
 def _pixels(text: str) -> int:
+    from jaxl.envs.catalog import MAX_PIXELS
+
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of pixels, got {text!r}")
+    if not 0 < value <= MAX_PIXELS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of pixels from 1 to {MAX_PIXELS}, got {text!r}"
+        )
     return value
 
 
@@ -53,9 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"jaxl {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    device_help = "cpu, gpu or gpu:IDS (default: cpu)"
+
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--device", default="cpu", help="cpu, gpu or gpu:IDS (default: cpu)")
+        sub.add_argument("--device", default="cpu", help=device_help)
         return sub
 
     train = add("train", "Train from a JSON config; prints the run directory.")
@@ -87,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=seed_argument, default=None, help="evaluation seed")
     evaluate.add_argument(
         "--task-seed",
-        type=int,
+        type=seed_argument,
         default=None,
         help="evaluate on this variant of a parameterized env (default: the run's own)",
     )
@@ -103,7 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     gather.add_argument("--checkpoint", type=_checkpoint, default="latest")
     gather.add_argument(
-        "--task-seed", type=int, default=None, help="gather on this variant of a parameterized env"
+        "--task-seed",
+        type=seed_argument,
+        default=None,
+        help="gather on this variant of a parameterized env",
     )
 
     demo = add(
@@ -134,13 +143,18 @@ def _parser() -> argparse.ArgumentParser:
     envs_commands.add_parser("list", help="every parameterized env and its parameter names")
     show = envs_commands.add_parser("show", help="one env's parameters and a variant's values")
     show.add_argument("env_id", help="e.g. jaxl/Hopper-v5")
-    show.add_argument("--task-seed", type=int, default=None, help="draw this variant's values")
+    show.add_argument(
+        "--task-seed", type=seed_argument, default=None, help="draw this variant's values"
+    )
     render = envs_commands.add_parser("render", help="one offscreen frame per variant, in a grid")
     render.add_argument("env_id")
-    render.add_argument("--task-seeds", type=int, nargs="+", default=[0, 1, 2, 3])
+    render.add_argument("--task-seeds", type=seed_argument, nargs="+", default=[0, 1, 2, 3])
     render.add_argument("--out", default="variants.png", help="image path (default: variants.png)")
     render.add_argument("--width", type=_pixels, default=320, help="frame width (default: 320)")
     render.add_argument("--height", type=_pixels, default=240, help="frame height (default: 240)")
+    for envs_command in envs_commands.choices.values():
+        # Also after the subcommand (jaxl envs list --device cpu); 'jaxl envs' sets the default.
+        envs_command.add_argument("--device", default=argparse.SUPPRESS, help=device_help)
     return parser
 
 
@@ -158,18 +172,21 @@ def _envs(args: argparse.Namespace) -> None:
         console.print(table)
     elif args.envs_command == "show":
         rows = catalog.show_env(args.env_id, args.task_seed)
-        value_title = "default" if args.task_seed is None else f"task seed {args.task_seed}"
-        table = Table("parameter", "edits", "default", "range", "law", value_title)
+        columns = ["parameter", "edits", "default", "range", "law"]
+        if args.task_seed is not None:  # without one, the values are the defaults
+            columns.append(f"task seed {args.task_seed}")
+        table = Table(*columns)
         table.title = args.env_id
         for row in rows:
-            table.add_row(
+            cells = [
                 row["name"],
                 row["target"],
                 _number(row["default"]),
                 f"[{_number(row['low'])}, {_number(row['high'])}]",
                 row["law"],
                 _number(row["value"]),
-            )
+            ]
+            table.add_row(*cells[: len(columns)])
         console.print(table)
     else:
         variants = catalog.render_variants(

@@ -308,6 +308,14 @@ def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):
     assert "model_config.q: sac needs Q networks, got null" in err
 
 
+def test_envs_subcommands_take_device_after_the_subcommand(capsys):
+    assert main(["envs", "list", "--device", "cpu"]) == 0
+    assert "jaxl/Hopper-v5" in capsys.readouterr().out
+    # Without --task-seed, show lists defaults once (no second column of the same values).
+    assert main(["envs", "show", "jaxl/Hopper-v5", "--device", "cpu"]) == 0
+    assert capsys.readouterr().out.count("default") == 1
+
+
 def test_seeds_outside_zero_to_two_to_the_63_are_refused(finished_run, tmp_path, capsys):
     # A negative run seed used to train (named "seed-1", which reads as seed 1) or fail deep in
     # NumPy after minutes of work; one beyond 64 bits failed with an OverflowError traceback.
@@ -323,6 +331,10 @@ def test_seeds_outside_zero_to_two_to_the_63_are_refused(finished_run, tmp_path,
     for command in (
         ["gather", str(finished_run), "--episodes", "1", "--env-seed", "-2", "--out", str(dataset)],
         ["eval", str(finished_run), "--seed", "-2"],
+        ["eval", str(finished_run), "--task-seed", "-2"],
+        ["gather", str(finished_run), "--episodes", "1", "--task-seed", "-2", "--out", "x.npz"],
+        ["envs", "show", "jaxl/Hopper-v5", "--task-seed", "-2"],
+        ["envs", "render", "jaxl/Hopper-v5", "--task-seeds", "0", "-2"],
         ["demo", "--seed", "-2", "--out", str(out)],
     ):
         with pytest.raises(SystemExit):
@@ -368,13 +380,16 @@ def test_the_largest_seed_trains_and_evaluates(tmp_path):
 def test_render_checks_its_arguments_before_rendering(capsys, tmp_path):
     from jaxl.envs.catalog import render_variants
 
-    with pytest.raises(SystemExit):
-        main(["envs", "render", "jaxl/Hopper-v5", "--width", "-5"])
-    assert "argument --width: expected a positive number of pixels, got '-5'" in (
-        capsys.readouterr().err
-    )
-    with pytest.raises(ValueError, match=r"^--height: expected a positive number of pixels"):
+    for width in ("-5", "100000"):
+        with pytest.raises(SystemExit):
+            main(["envs", "render", "jaxl/Hopper-v5", "--width", width])
+        assert f"argument --width: expected a number of pixels from 1 to 4096, got '{width}'" in (
+            capsys.readouterr().err
+        )
+    with pytest.raises(ValueError, match=r"^--height: expected a number of pixels from 1 to 4096"):
         render_variants("jaxl/Hopper-v5", [0], tmp_path / "grid.png", height=0)
+    with pytest.raises(ValueError, match=r"^--task-seeds: expected an integer from 0 to"):
+        render_variants("jaxl/Hopper-v5", [0, -1], tmp_path / "grid.png")
     assert main(["envs", "render", "jaxl/Hopper-v5", "--out", str(tmp_path / "grid.txt")]) == 2
     err = capsys.readouterr().err
     assert "--out: " in err and "matplotlib cannot write .txt images; use one of" in err

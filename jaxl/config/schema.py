@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
+from jaxl.seeds import MAX_SEED
+
 
 def _got(value: Any) -> str:
     try:
@@ -47,6 +49,12 @@ NonNegativeInt = Annotated[
 ]
 NonNegativeFloat = Annotated[
     float, _number_check("a number >= 0", integer=False, minimum=0.0, inclusive=True)
+]
+Seed = Annotated[
+    int,
+    _number_check(
+        "an integer from 0 to 2**63 - 1", integer=True, minimum=0, inclusive=True, maximum=MAX_SEED
+    ),
 ]
 FiniteFloat = Annotated[
     float, _number_check("a number", integer=False, minimum=-math.inf, inclusive=True)
@@ -195,7 +203,7 @@ class EnvConfig(Section):
     """Keyword arguments for ``gymnasium.make``."""
     max_episode_steps: PositiveInt | None = None
     """Override the registered time limit."""
-    task_seed: NonNegativeInt | None = None
+    task_seed: Seed | None = None
     """Draw the physics once from this seed (one seed, one task variant); ``null``: unmodified."""
     resample: Literal["never", "episode"] = "never"
     """``episode``: draw new physics at every reset from the reset seed (domain randomization)."""

@@ -18,6 +18,7 @@ from jaxl.envs.make import EnvError, unknown_env_message
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
 from jaxl.envs.parameterized.spec import ParameterSpec
 from jaxl.offscreen_gl import RENDERER_HELP
+from jaxl.seeds import check_seed
 
 
 def _check_id(env_id: str) -> None:
@@ -126,6 +127,9 @@ def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
         env.close()
 
 
+MAX_PIXELS = 4096
+"""The largest frame width or height :func:`render_variants` draws."""
+
 _HALF_BUILT_RENDERERS = ("MjrContext.__del__", "OffScreenViewer.__del__")
 """The ``__del__`` methods that raise when rendering failed half-way through its set-up."""
 
@@ -173,17 +177,21 @@ def render_variants(
     :return: each variant's task seed and parameters.
     :raises EnvError: the env is unknown or cannot be rendered here (the message says how to
         install an offscreen renderer).
-    :raises ValueError: ``out`` cannot name an image, or the frame size is not positive (both
-        checked before anything is rendered).
+    :raises ValueError: ``out`` cannot name an image, a task seed is out of range, or the frame
+        size is not from 1 to :data:`MAX_PIXELS` (all checked before anything is rendered).
     """
     from jaxl.plotting import check_image_path
 
     _check_id(env_id)
     if not task_seeds:
         raise EnvError("--task-seeds: give at least one task seed")
+    for seed in task_seeds:
+        check_seed(seed, "--task-seeds")
     for name, size in (("--width", width), ("--height", height)):
-        if size <= 0:
-            raise ValueError(f"{name}: expected a positive number of pixels, got {size}")
+        if not 0 < size <= MAX_PIXELS:
+            raise ValueError(
+                f"{name}: expected a number of pixels from 1 to {MAX_PIXELS}, got {size}"
+            )
     check_image_path(out)
     frames = []
     for seed in task_seeds:
