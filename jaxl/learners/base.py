@@ -20,7 +20,7 @@ import numpy as np
 from jaxl.buffers import TransitionNumPyBuffer, load_buffer
 from jaxl.config.schema import EnvConfig, ExperimentConfig
 from jaxl.envs import VectorCollector
-from jaxl.models.factory import Networks
+from jaxl.models.factory import Networks, check_observation_space
 from jaxl.normalization import RunningMeanStdState, normalize
 from jaxl.seeds import check_seed
 
@@ -139,7 +139,9 @@ class OnlineLearner(Learner):
 
     def __init__(self, config: ExperimentConfig, seed: int, num_envs: int) -> None:
         super().__init__(config, seed)
-        self.collector = VectorCollector(config.learner_config.env_config, num_envs, seed)
+        env_config = config.learner_config.env_config
+        self.collector = VectorCollector(env_config, num_envs, seed)
+        check_observation_space(self.collector.observation_space, env_config.env_id)
 
     @property
     @abc.abstractmethod

@@ -159,6 +159,20 @@ def require_log_prob(networks: Networks, learner: str) -> None:
         )
 
 
+def check_observation_space(space: gym.Space, env_id: str) -> None:
+    """Refuse observations the networks cannot take: they read a flat vector of floats, so the
+    observations must be a ``Box`` (of any shape; it is flattened).
+
+    :raises ValueError: naming ``learner_config.env_config.env_id``, the env and its space.
+    """
+    if not isinstance(space, gym.spaces.Box):
+        raise ValueError(
+            f"learner_config.env_config.env_id: {env_id} observes {space}, but JAXL's networks "
+            "take Box observations (arrays of numbers); wrap the env to give one, e.g. with "
+            "gymnasium.wrappers.FlattenObservation for Discrete, Tuple or Dict spaces"
+        )
+
+
 def example_obs(space: gym.Space) -> np.ndarray:
     """A batch of one zero observation, for initialising parameters."""
     return np.zeros((1, *space.shape), np.float32)

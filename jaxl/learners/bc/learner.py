@@ -18,7 +18,7 @@ from jaxl.config.schema import BCConfig, ExperimentConfig
 from jaxl.envs import make_env
 from jaxl.learners.base import OfflineLearner, make_act, policy_from_act
 from jaxl.learners.bc.losses import bc_loss, squashed_target
-from jaxl.models.factory import Networks, example_obs, make_networks
+from jaxl.models.factory import Networks, check_observation_space, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
 
 
@@ -70,6 +70,7 @@ class BCLearner(OfflineLearner):
         env = make_env(self.eval_env_config)
         self.observation_space, action_space = env.observation_space, env.action_space
         env.close()
+        check_observation_space(self.observation_space, self.eval_env_config.env_id)
         self.check_dataset_fits(self.observation_space, action_space)
         self.networks = make_networks(config.model, action_space, with_value=False)
         loss = "nll" if hp.loss == "auto" else hp.loss
