@@ -66,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
 
     train = add("train", "Train from a JSON config; prints the run directory.")
     train.add_argument("config", help="path of the JSON config")
-    train.add_argument("--seed", type=seed_argument, default=0, help="run seed (default: 0)")
+    train.add_argument(
+        "--seed",
+        type=seed_argument,
+        default=None,
+        help="run seed (default: the config's seed key, else 0)",
+    )
     train.add_argument("--out", help="root folder for runs (overrides logging_config.save_path)")
     train.add_argument(
         "--set",

@@ -23,12 +23,13 @@ def main(argv=None) -> int:
     """Parse the original flags and run ``jaxl train``."""
     parser = argparse.ArgumentParser(description="Run one JAXL experiment (original interface).")
     parser.add_argument("--config_path", required=True, help="the JSON experiment config")
-    parser.add_argument("--run_seed", type=seed_argument, default=0, help="run seed")
+    parser.add_argument(
+        "--run_seed", type=seed_argument, default=None, help="run seed (default: as jaxl train)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu or gpu:<device_ids>, e.g. gpu:0,1")
     args = parser.parse_args(argv)
-    return cli_main(
-        ["train", args.config_path, "--seed", str(args.run_seed), "--device", args.device]
-    )
+    seed = [] if args.run_seed is None else ["--seed", str(args.run_seed)]
+    return cli_main(["train", args.config_path, *seed, "--device", args.device])
 
 
 if __name__ == "__main__":

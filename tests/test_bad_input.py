@@ -157,6 +157,26 @@ def test_observations_that_are_not_a_box_are_refused(env_id, space, tmp_path, ca
     assert "take Box observations" in err
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ('model_config.q={"layers": [64]}', "model_config.q: only sac has Q networks"),
+        ("model_config.num_q=3", "model_config.num_q: only sac has Q networks"),
+        ("optimizer_config.weight_decay=0.5", "weight_decay: read by adamw only, and optimizer is"),
+        ("optimizer_config.rmsprop_decay=0.9", "rmsprop_decay: read by rmsprop only"),
+        ("learner_config.obs_clip=5", "obs_clip: clips normalised observations, and normalize_obs"),
+        (
+            "learner_config.buffer_config.buffer_type=trajectory",
+            "buffer_type: ppo learns from transitions",
+        ),
+    ],
+)
+def test_keys_the_learner_would_ignore_are_refused(override, message, tmp_path, capsys):
+    # Each was accepted and had no effect (weight_decay with adam trained exactly as without).
+    err = _run_train(tmp_path, load_example("rl/cartpole-ppo.json"), capsys, "--set", override)
+    assert message in err, err
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A tiny finished PPO run with three checkpoints."""

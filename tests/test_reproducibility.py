@@ -137,6 +137,26 @@ def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path,
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
 
 
+def test_the_seed_comes_from_seed_then_the_config_then_zero(tmp_path, small_ppo_config, capsys):
+    """Training from a run's config.json repeats its seed; --seed replaces it. Before, --set
+    seed=5 was accepted and the run trained with seed 0."""
+    small_ppo_config["train_config"].update(total_env_steps=256, eval_episodes=1)
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+
+    def train(*extra: str) -> Path:
+        assert main(["train", str(config), *extra]) == 0
+        return Path(capsys.readouterr().out.strip())
+
+    assert "-seed0-" in train().name
+    run = train("--set", "seed=5")
+    assert "-seed5-" in run.name
+    assert main(["train", str(run / "config.json")]) == 0
+    again = Path(capsys.readouterr().out.strip())
+    assert "-seed5-" in again.name
+    assert _deterministic_columns(again) == _deterministic_columns(run)
+    assert "-seed7-" in train("--set", "seed=5", "--seed", "7").name
+
+
 def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, capsys):
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
     run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=0).run.path

@@ -165,6 +165,20 @@ class OptimizerConfig(Section):
     rmsprop_decay: UnitInterval = 0.99
     """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
 
+    @model_validator(mode="after")
+    def _keys_of_other_optimizers(self) -> OptimizerConfig:
+        readers = {"weight_decay": ("adamw",), "rmsprop_decay": ("rmsprop",)}
+        readers["eps"] = ("adam", "adamw", "rmsprop")
+        for key, optimizers in readers.items():
+            changed = getattr(self, key) != type(self).model_fields[key].default
+            if changed and self.optimizer not in optimizers:
+                raise PydanticCustomError(
+                    "jaxl_value",
+                    f"{key}: read by {' and '.join(optimizers)} only, and optimizer is "
+                    f"{self.optimizer!r}",
+                )
+        return self
+
 
 def _finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -296,6 +310,11 @@ class PPOConfig(_RolloutConfig):
 
     @model_validator(mode="after")
     def _consistent(self) -> PPOConfig:
+        if self.obs_clip != type(self).model_fields["obs_clip"].default and not self.normalize_obs:
+            raise PydanticCustomError(
+                "jaxl_value",
+                "obs_clip: clips normalised observations, and normalize_obs is false",
+            )
         size = self.rollout_size
         if size % self.minibatch_size:
             raise PydanticCustomError(
@@ -444,8 +463,9 @@ class ExperimentConfig(Section):
     optimizer_config: OptimizerConfig = Field(default_factory=OptimizerConfig)
     learner_config: LearnerConfig
     train_config: TrainConfig
-    seed: int | None = None
-    """Set by ``jaxl train --seed``; recorded in the run's resolved config."""
+    seed: Seed | None = None
+    """The run seed, recorded in the run's resolved config; ``jaxl train`` uses it when
+    ``--seed`` is not given, and ``--seed`` replaces it."""
     jaxl_version: str | None = None
     """Set when a run starts; recorded in the run's resolved config."""
     task_params: dict[str, float | None] | None = None
@@ -481,6 +501,29 @@ class ExperimentConfig(Section):
         if learner.learner == "sac" and self.model.q is None:
             raise PydanticCustomError(
                 "jaxl_value", "model_config.q: sac needs Q networks, got null"
+            )
+        # Keys this learner does not read may keep their defaults (a run's config.json lists
+        # every key), but any other value is an error rather than a silently ignored setting.
+        if learner.learner != "sac":
+            for key in ("q", "num_q"):
+                if getattr(self.model, key) != ModelConfig.model_fields[key].default:
+                    raise PydanticCustomError(
+                        "jaxl_value",
+                        f"model_config.{key}: only sac has Q networks; {learner.learner} does not "
+                        "read this key",
+                    )
+        if self.model.value is not None and not needs_value:
+            which = "reinforce without baseline: true" if learner.learner == "reinforce" else None
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"model_config.value: {which or learner.learner} has no value network; remove "
+                "the key",
+            )
+        if learner.buffer_config.buffer_type != "transition":
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"learner_config.buffer_config.buffer_type: {learner.learner} learns from "
+                "transitions; no learner reads a 'trajectory' buffer yet",
             )
         return self
 

@@ -41,7 +41,7 @@ class TrainResult:
 
 def start_training(
     config: ExperimentConfig | str | Path,
-    seed: int = 0,
+    seed: int | None = None,
     out: str | None = None,
     overrides: Sequence[str] = (),
     on_created=None,
@@ -52,14 +52,18 @@ def start_training(
     leaves nothing behind.
 
     :param config: a validated config or the path of a JSON config.
-    :param seed: the run seed.
+    :param seed: the run seed; ``None``: the config's ``seed`` key (set in a run's resolved
+        config, or with ``--set seed=N``), else 0.
     :param out: overrides ``logging_config.save_path``.
     :param overrides: ``KEY.PATH=VALUE`` strings (only with a path).
     :param on_created: called with the :class:`RunDirectory` as soon as it exists.
     """
-    check_seed(seed)
+    if seed is not None:
+        check_seed(seed)
     if not isinstance(config, ExperimentConfig):
         config = load_config(config, overrides)
+    if seed is None:
+        seed = config.seed if config.seed is not None else 0
     learner = make_learner(config, seed)
     env_config = config.learner_config.env_config
     drawn = task_params(env_config) if env_config is not None else None
