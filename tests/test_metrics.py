@@ -1,5 +1,8 @@
 """metrics.csv keeps every metric, including those that first appear after the first row."""
 
+import io
+import time
+
 from jaxl.training.metrics import MetricsLog, read_metrics
 
 
@@ -24,3 +27,26 @@ def test_late_metrics_get_columns_and_resume_truncates(tmp_path):
     rows = read_metrics(path)
     assert [r["update"] for r in rows] == ["1", "2", "3"]
     assert rows[2]["alpha"] == "0.5" and rows[1]["alpha"] == "" and rows[2]["buffer_size"] == "31.0"
+
+
+def test_progress_eta_leaves_out_the_compiling_first_updates():
+    """The first updates include JAX's compilation; an ETA from the start of the run spread it
+    over the whole run (about 41 minutes shown for a 25 s run)."""
+
+    from jaxl.training.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(1000, stream=out, plain_every=0.0)
+    time.sleep(2.0)  # "compiling"
+    progress.update(1, 10, 5.0, None)
+    time.sleep(0.01)
+    progress.update(2, 20, 5.0, None)
+    for update in range(3, 6):
+        time.sleep(0.01)
+        progress.update(update, 10 * update, 5.0, None)
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("ETA ?") and lines[1].endswith("ETA ?")
+    hours, minutes, seconds = map(int, lines[-1].rsplit("ETA ", 1)[1].split(":"))
+    eta = 3600 * hours + 60 * minutes + seconds
+    # About 995 updates at about 0.01 s each; from the start it would have been over 6 minutes.
+    assert 5 <= eta <= 120, lines[-1]

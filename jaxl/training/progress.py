@@ -16,6 +16,10 @@ def _format_eta(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
+ANCHOR_REPORT = 2
+"""The ETA is measured from the end of this update of a session (the first two compile)."""
+
+
 class Progress:
     """Shows update count, env steps, steps/s, the latest eval return and the ETA.
 
@@ -35,8 +39,11 @@ class Progress:
         self.total = total_updates
         self.stream = stream or sys.stderr
         self.plain_every = plain_every
-        self._start = time.perf_counter()
-        self._start_update = start_update
+        self._reports = 0
+        self._anchor: tuple[float, int] | None = None
+        """Time and update count of the second report, from which the ETA's rate is measured:
+        the first updates of a run include JAX's compilation (several seconds), which a rate
+        from the start would spread over the whole run."""
         self._last_plain = -math.inf
         self._bar = None
         if self.stream.isatty():
@@ -66,9 +73,16 @@ class Progress:
         self, update: int, env_steps: int, steps_per_second: float, eval_return: float | None
     ) -> None:
         """Report progress after ``update`` updates."""
-        elapsed = time.perf_counter() - self._start
-        rate = (update - self._start_update) / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - update) / rate if rate > 0 else math.inf
+        now = time.perf_counter()
+        self._reports += 1
+        if self._reports == ANCHOR_REPORT:
+            self._anchor = (now, update)
+        eta = math.inf
+        if update >= self.total:
+            eta = 0.0
+        elif self._anchor is not None and update > self._anchor[1] and now > self._anchor[0]:
+            rate = (update - self._anchor[1]) / (now - self._anchor[0])
+            eta = (self.total - update) / rate
         parts = [f"update {update}/{self.total}"]
         if env_steps:
             parts.append(f"env steps {env_steps:,}")
