@@ -66,3 +66,23 @@ def tree_files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def write_cartpole_dataset(path: Path) -> None:
+    """A real (tiny) CartPole-shaped dataset file, for configs that load one."""
+    import numpy as np
+
+    from jaxl.buffers import TransitionNumPyBuffer, Transitions
+
+    buffer = TransitionNumPyBuffer(3, (4,), (), np.float32, np.int64)
+    buffer.add(
+        Transitions(
+            obs=np.zeros((3, 4), np.float32),
+            action=np.array([0, 1, 0]),
+            reward=np.ones(3, np.float32),
+            next_obs=np.zeros((3, 4), np.float32),
+            terminated=np.array([False, False, True]),
+            truncated=np.zeros(3, bool),
+        )
+    )
+    buffer.save(path)

@@ -429,6 +429,34 @@ def test_render_checks_its_arguments_before_rendering(capsys, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_resume_refuses_a_dataset_that_changed_since_the_run_started(tmp_path, capsys):
+    # Before, overwriting expert.npz (the README reuses the name) silently changed what the rest
+    # of a resumed BC run trained on.
+    from conftest import write_cartpole_dataset
+
+    dataset = tmp_path / "expert.npz"
+    write_cartpole_dataset(dataset)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    data["train_config"].update(total_updates=4, eval_episodes=1, eval_interval=None)
+    config = write_config(tmp_path / "bc.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
+    run = Path(capsys.readouterr().out.strip())
+    recorded = json.loads((run / "config.json").read_text())["dataset_sha256"]
+    assert len(recorded) == 64
+
+    original = dataset.read_bytes()
+    dataset.write_bytes(original[:-1] + b"\x01")  # other bytes under the same name
+    before = tree_files(run)
+    assert main(["resume", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"learner_config.buffer_config.load_path: {dataset} has changed since the run" in err
+    assert tree_files(run) == before
+    dataset.write_bytes(original)
+    assert main(["resume", str(run)]) == 0
+    assert "nothing to resume" in capsys.readouterr().err
+
+
 def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
     # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
     # in Flax with a ScopeParamShapeError traceback.

@@ -7,30 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import CONFIGS, REPO
+from conftest import CONFIGS, REPO, write_cartpole_dataset
 
-from jaxl.buffers import TransitionNumPyBuffer, Transitions
 from jaxl.config import load_config
 
 SHIPPED = sorted(CONFIGS.rglob("*.json")) + sorted((REPO / "benchmarks" / "configs").glob("*.json"))
-
-
-def write_cartpole_dataset(path: Path) -> None:
-    """A real (tiny) CartPole-shaped dataset file, for configs that load one."""
-    buffer = TransitionNumPyBuffer(3, (4,), (), np.float32, np.int64)
-    buffer.add(
-        Transitions(
-            obs=np.zeros((3, 4), np.float32),
-            action=np.array([0, 1, 0]),
-            reward=np.ones(3, np.float32),
-            next_obs=np.zeros((3, 4), np.float32),
-            terminated=np.array([False, False, True]),
-            truncated=np.zeros(3, bool),
-        )
-    )
-    buffer.save(path)
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(REPO)))

@@ -468,6 +468,9 @@ class ExperimentConfig(Section):
     ``--seed`` is not given, and ``--seed`` replaces it."""
     jaxl_version: str | None = None
     """Set when a run starts; recorded in the run's resolved config."""
+    dataset_sha256: str | None = None
+    """Set when an offline run starts: the SHA-256 of its dataset file, so that ``jaxl resume``
+    can refuse a file that has changed since. A record, never read from a config you write."""
     task_params: dict[str, float | None] | None = None
     """Set when a run starts on a parameterized env: the physical parameters drawn from
     ``env_config.task_seed`` (with ``resample: episode``, those before the first reset). A record,

@@ -99,6 +99,7 @@ def create_run_directory(
     seed: int,
     out: str | None = None,
     task_params: dict[str, float | None] | None = None,
+    dataset_sha256: str | None = None,
 ) -> tuple[RunDirectory, ExperimentConfig]:
     """Create a new run directory and write the resolved config into it.
 
@@ -106,6 +107,7 @@ def create_run_directory(
     :param seed: the run seed.
     :param out: overrides ``logging_config.save_path``.
     :param task_params: a parameterized env's drawn parameters, recorded in the config.
+    :param dataset_sha256: an offline run's dataset fingerprint, recorded in the config.
     :return: the directory and the resolved config (seed, version and save path filled in).
     :raises RunDirectoryError: a file stands where one of its folders would go.
     """
@@ -118,6 +120,7 @@ def create_run_directory(
             "jaxl_version": __version__,
             "logging_config": logging_config,
             "task_params": task_params,
+            "dataset_sha256": dataset_sha256,
         }
     )
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"

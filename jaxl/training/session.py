@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from jaxl.training import loop
 from jaxl.training.checkpoints import CheckpointStore
 from jaxl.training.run_dir import (
     RunDirectory,
+    RunDirectoryError,
     create_run_directory,
     open_run_directory,
     training_lock,
@@ -67,7 +69,9 @@ def start_training(
     learner = make_learner(config, seed)
     env_config = config.learner_config.env_config
     drawn = task_params(env_config) if env_config is not None else None
-    run, resolved = create_run_directory(config, seed, out, drawn)
+    dataset = _dataset_path(config)
+    fingerprint = file_sha256(dataset) if dataset is not None else None
+    run, resolved = create_run_directory(config, seed, out, drawn, fingerprint)
     learner.config = resolved
     with training_lock(run):
         if on_created is not None:
@@ -96,13 +100,45 @@ def restore_learner(
     return run, learner, record, step
 
 
+def _dataset_path(config: ExperimentConfig) -> Path | None:
+    buffer_config = getattr(config.learner_config, "buffer_config", None)
+    if config.learner_config.task == "reinforcement" or buffer_config is None:
+        return None
+    return Path(buffer_config.load_path) if buffer_config.load_path else None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_dataset_unchanged(config: ExperimentConfig) -> None:
+    """Refuse to resume an offline run whose dataset file is not the one it started with: the
+    rest of the run would silently train on other data."""
+    dataset = _dataset_path(config)
+    if dataset is None or config.dataset_sha256 is None:
+        return
+    if file_sha256(dataset) != config.dataset_sha256:
+        raise RunDirectoryError(
+            f"learner_config.buffer_config.load_path: {dataset} has changed since the run "
+            "started (its SHA-256 differs from the run's dataset_sha256), so resuming would "
+            "train on other data; put the original file back, or start a new run"
+        )
+
+
 def resume_training(run_dir: str | Path) -> TrainResult:
     """Continue an interrupted run from its latest checkpoint to its configured budget.
 
-    :raises RunDirectoryError: not a run directory, or another process is training it.
+    :raises RunDirectoryError: not a run directory, another process is training it, or (an
+        offline run) its dataset file has changed since the run started.
     """
-    run, _ = open_run_directory(run_dir)
+    run, config = open_run_directory(run_dir)
     with training_lock(run):
+        _check_dataset_unchanged(config)
         run, learner, record, _ = restore_learner(run.path)
         if learner.update_count >= learner.total_updates:
             return TrainResult(run, {}, already_finished=True)
