@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -49,6 +50,27 @@ def _checkpoints(run_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
 
 
+def _train_in_a_subprocess(config: Path, stderr: int) -> tuple[subprocess.Popen, Path]:
+    """``jaxl train CONFIG --seed 5`` in its own process, and its run directory."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    return process, Path(process.stdout.readline().strip())
+
+
+def _wait_while_training(process: subprocess.Popen, ready: Callable[[], bool]) -> None:
+    deadline = time.time() + 300
+    while not ready():
+        assert process.poll() is None, "training ended before it could be interrupted"
+        assert time.time() < deadline
+        time.sleep(0.01)
+
+
 @pytest.mark.parametrize(
     ("config_fixture", "total_env_steps", "total_updates"),
     [("small_ppo_config", 256 * 60, 60), ("small_sac_config", 100 * 30, 30)],
@@ -60,21 +82,8 @@ def test_resume_after_sigkill_equals_uninterrupted(
     data = request.getfixturevalue(config_fixture)
     data["train_config"]["total_env_steps"] = total_env_steps
     config = write_config(tmp_path / "c.json", data)
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=REPO,
-        env=env,
-    )
-    run_dir = Path(process.stdout.readline().strip())
-    deadline = time.time() + 300
-    while len(_checkpoints(run_dir)) < 2:
-        assert process.poll() is None, "training ended before it could be interrupted"
-        assert time.time() < deadline
-        time.sleep(0.01)
+    process, run_dir = _train_in_a_subprocess(config, subprocess.DEVNULL)
+    _wait_while_training(process, lambda: len(_checkpoints(run_dir)) >= 2)
     process.send_signal(signal.SIGKILL)
     process.wait()
     interrupted_at = _checkpoints(run_dir)[-1]
@@ -85,7 +94,7 @@ def test_resume_after_sigkill_equals_uninterrupted(
         capture_output=True,
         text=True,
         cwd=REPO,
-        env=env,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
     )
     assert resumed.returncode == 0, resumed.stderr
     uninterrupted = start_training(config, seed=5).run.path
@@ -103,22 +112,9 @@ def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path,
     small_ppo_config["logging_config"]["checkpoint_interval"] = None
     small_ppo_config["train_config"]["total_env_steps"] = 256 * total_updates
     config = write_config(tmp_path / "c.json", small_ppo_config)
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env=env,
-    )
-    run_dir = Path(process.stdout.readline().strip())
-    deadline = time.time() + 300
+    process, run_dir = _train_in_a_subprocess(config, subprocess.PIPE)
     metrics = run_dir / "metrics.csv"
-    while not metrics.is_file() or len(read_metrics(metrics)) < 3:
-        assert process.poll() is None, "training ended before it could be interrupted"
-        assert time.time() < deadline
-        time.sleep(0.01)
+    _wait_while_training(process, lambda: metrics.is_file() and len(read_metrics(metrics)) >= 3)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
