@@ -93,7 +93,7 @@ def plot_runs(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = dict(open_run_directory(run_dir) for run_dir in run_dirs)
+    runs = dict(open_run_directory(run_dir, needs_dataset=False) for run_dir in run_dirs)
     x = _x_column(x, {str(run.path): config for run, config in runs.items()})
     groups: dict[str, dict] = {}
     for run, config in runs.items():

@@ -68,7 +68,7 @@ def tree_files(root: Path) -> dict[str, bytes]:
     }
 
 
-def write_cartpole_dataset(path: Path) -> None:
+def write_cartpole_dataset(path: Path, metadata: dict | None = None) -> None:
     """A real (tiny) CartPole-shaped dataset file, for configs that load one."""
     import numpy as np
 
@@ -85,4 +85,4 @@ def write_cartpole_dataset(path: Path) -> None:
             truncated=np.zeros(3, bool),
         )
     )
-    buffer.save(path)
+    buffer.save(path, metadata)

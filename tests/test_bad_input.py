@@ -457,6 +457,36 @@ def test_resume_refuses_a_dataset_that_changed_since_the_run_started(tmp_path, c
     assert "nothing to resume" in capsys.readouterr().err
 
 
+def test_a_bc_run_evaluates_gathers_and_plots_without_its_dataset(tmp_path, capsys):
+    # Before, moving the dataset away made eval, gather and plot of the run fail with
+    # "load_path: file not found", although none of them reads it.
+    from conftest import write_cartpole_dataset
+
+    dataset = tmp_path / "expert.npz"
+    write_cartpole_dataset(dataset, {"env": {"env_id": "CartPole-v1"}})
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    data["learner_config"]["env_config"] = None  # the env recorded in the dataset
+    data["train_config"].update(total_updates=4, eval_episodes=1, eval_interval=None)
+    config = write_config(tmp_path / "bc.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
+    run = Path(capsys.readouterr().out.strip())
+    resolved = json.loads((run / "config.json").read_text())
+    assert resolved["learner_config"]["env_config"]["env_id"] == "CartPole-v1"
+
+    dataset.unlink()
+    assert main(["eval", str(run), "--episodes", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["env_id"] == "CartPole-v1"
+    gathered = tmp_path / "again.npz"
+    assert main(["gather", str(run), "--episodes", "1", "--out", str(gathered)]) == 0
+    assert gathered.is_file()
+    assert main(["plot", str(run), "--out", str(tmp_path / "curve.png")]) == 0
+    capsys.readouterr()
+    # Resuming trains on, so it still needs the file.
+    assert main(["resume", str(run)]) == 2
+    assert f"load_path: file not found: {dataset}" in capsys.readouterr().err
+
+
 def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
     # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
     # in Flax with a ScopeParamShapeError traceback.

@@ -190,7 +190,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
     return data
 
 
-def _check_external(config: ExperimentConfig) -> list[str]:
+def _check_external(config: ExperimentConfig, needs_dataset: bool = True) -> list[str]:
     """Checks that need the outside world: the env id is registered, the dataset file exists."""
     problems = []
     learner = config.learner_config
@@ -215,7 +215,7 @@ def _check_external(config: ExperimentConfig) -> list[str]:
             except SpecError as error:
                 problems.append(f"learner_config.env_config: {error}")
     load_path = learner.buffer_config.load_path
-    if load_path is not None and not Path(load_path).is_file():
+    if needs_dataset and load_path is not None and not Path(load_path).is_file():
         problems.append(f"learner_config.buffer_config.load_path: file not found: {load_path}")
     return problems
 
@@ -233,13 +233,18 @@ def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
 
 
 def parse_config(
-    data: dict[str, Any], overrides: Sequence[str] = (), source: str | None = None
+    data: dict[str, Any],
+    overrides: Sequence[str] = (),
+    source: str | None = None,
+    needs_dataset: bool = True,
 ) -> ExperimentConfig:
     """Validate raw config data (with overrides applied) into an :class:`ExperimentConfig`.
 
     :param data: JSON data.
     :param overrides: ``KEY.PATH=VALUE`` strings, applied before validation.
     :param source: where the data came from, for messages.
+    :param needs_dataset: check that the dataset file (``buffer_config.load_path``) exists;
+        evaluating a finished offline run does not read it.
     :raises ConfigError: listing every problem found, each with its key path.
     """
     if not isinstance(data, dict):
@@ -249,17 +254,20 @@ def parse_config(
         config = ExperimentConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
-    problems = _check_external(config)
+    problems = _check_external(config, needs_dataset)
     if problems:
         raise ConfigError(problems, source)
     return config
 
 
-def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> ExperimentConfig:
+def load_config(
+    path: str | os.PathLike[str], overrides: Sequence[str] = (), needs_dataset: bool = True
+) -> ExperimentConfig:
     """Read and validate a JSON config file.
 
     :param path: the JSON file.
     :param overrides: ``KEY.PATH=VALUE`` strings, applied before validation.
+    :param needs_dataset: as for :func:`parse_config`.
     :raises ConfigError: the file is missing, is not JSON, or fails validation.
     """
     path = Path(path)
@@ -269,4 +277,4 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
         data = strict_json_loads(path.read_text())
     except ValueError as error:
         raise ConfigError([f"not valid JSON ({error})"], str(path)) from None
-    return parse_config(data, overrides, source=str(path))
+    return parse_config(data, overrides, source=str(path), needs_dataset=needs_dataset)

@@ -18,9 +18,16 @@ LEARNERS: dict[str, type[Learner]] = {
 """Learner classes by the ``learner_config.learner`` name."""
 
 
-def make_learner(config: ExperimentConfig, seed: int) -> Learner:
-    """Build the learner named in ``config.learner_config.learner``, initialised from ``seed``."""
-    return LEARNERS[config.learner_config.learner](config, seed)
+def make_learner(config: ExperimentConfig, seed: int, with_dataset: bool = True) -> Learner:
+    """Build the learner named in ``config.learner_config.learner``, initialised from ``seed``.
+
+    :param with_dataset: load an offline learner's dataset. Without it the learner can act
+        (evaluate, gather) from restored parameters but not train.
+    """
+    learner_class = LEARNERS[config.learner_config.learner]
+    if issubclass(learner_class, OfflineLearner):
+        return learner_class(config, seed, with_dataset=with_dataset)
+    return learner_class(config, seed)
 
 
 __all__ = [

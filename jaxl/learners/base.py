@@ -183,10 +183,14 @@ class OfflineLearner(Learner):
 
     task = "imitation"
 
-    def __init__(self, config: ExperimentConfig, seed: int) -> None:
+    def __init__(self, config: ExperimentConfig, seed: int, with_dataset: bool = True) -> None:
         super().__init__(config, seed)
         buffer_config = config.learner_config.buffer_config
-        self.dataset: TransitionNumPyBuffer = load_buffer(
+        self.dataset: TransitionNumPyBuffer | None = None
+        """``None`` when built without it (:func:`~jaxl.learners.make_learner`)."""
+        if not with_dataset:
+            return
+        self.dataset = load_buffer(
             buffer_config.load_path, seed=seed, capacity=buffer_config.buffer_size
         )
         if len(self.dataset) == 0:
@@ -227,6 +231,11 @@ class OfflineLearner(Learner):
         env_config = self.config.learner_config.env_config
         if env_config is not None:
             return env_config
+        if self.dataset is None:
+            raise ValueError(
+                "learner_config.env_config: null in the run's config, and the environment is "
+                "recorded in the dataset, which is not loaded"
+            )
         recorded = self.dataset.metadata.get("env")
         if not recorded:
             raise ValueError(

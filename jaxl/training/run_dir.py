@@ -145,9 +145,13 @@ def _check_folder_can_be_made(path: Path) -> None:
             return
 
 
-def open_run_directory(path: str | os.PathLike[str]) -> tuple[RunDirectory, ExperimentConfig]:
+def open_run_directory(
+    path: str | os.PathLike[str], needs_dataset: bool = True
+) -> tuple[RunDirectory, ExperimentConfig]:
     """Open an existing run directory and validate its resolved config.
 
+    :param needs_dataset: require an offline run's dataset file to exist (resuming it); reading
+        or evaluating the run does not.
     :raises RunDirectoryError: the folder or its ``config.json`` is missing.
     :raises ConfigError: its ``config.json`` is invalid.
     """
@@ -156,7 +160,7 @@ def open_run_directory(path: str | os.PathLike[str]) -> tuple[RunDirectory, Expe
         raise RunDirectoryError(f"run directory not found: {path}")
     if not run.config_path.is_file():
         raise RunDirectoryError(f"{path} is not a run directory (no config.json)")
-    config = load_config(run.config_path)
+    config = load_config(run.config_path, needs_dataset=needs_dataset)
     if config.seed is None:
         raise ConfigError(["seed: missing in a run's resolved config"], str(run.config_path))
     return run, config

@@ -67,6 +67,13 @@ def start_training(
     if seed is None:
         seed = config.seed if config.seed is not None else 0
     learner = make_learner(config, seed)
+    if config.learner_config.env_config is None:
+        # An offline run on the dataset's recorded env: write that env into the resolved config,
+        # so that evaluating the run later does not need the dataset.
+        learner_config = config.learner_config.model_copy(
+            update={"env_config": learner.eval_env_config}
+        )
+        config = config.model_copy(update={"learner_config": learner_config})
     env_config = config.learner_config.env_config
     drawn = task_params(env_config) if env_config is not None else None
     dataset = _dataset_path(config)
@@ -80,19 +87,21 @@ def start_training(
 
 
 def restore_learner(
-    run_dir: str | Path, checkpoint: int | str | None = None
+    run_dir: str | Path, checkpoint: int | str | None = None, to_train: bool = True
 ) -> tuple[RunDirectory, Learner, dict[str, Any], int]:
     """Rebuild a run's learner and load a checkpoint into it.
 
+    :param to_train: the learner will train on (resume). Otherwise it only acts (evaluate,
+        gather), and an offline run's dataset is neither needed nor loaded.
     :return: ``(run, learner, checkpoint record, checkpoint step)``.
     :raises RunDirectoryError: not a run directory.
     :raises CheckpointError: the checkpoint is missing or corrupt (nothing is changed).
     """
-    run, config = open_run_directory(run_dir)
+    run, config = open_run_directory(run_dir, needs_dataset=to_train)
     store = CheckpointStore(run.checkpoints)
     try:
         step = store.resolve_step(checkpoint)
-        learner = make_learner(config, config.seed)
+        learner = make_learner(config, config.seed, with_dataset=to_train)
         items, record, step = store.restore(step, learner.checkpoint_targets())
     finally:
         store.close()
@@ -164,7 +173,7 @@ def evaluate_run(
     """
     if seed is not None:
         check_seed(seed)
-    run, learner, record, step = restore_learner(run_dir, checkpoint)
+    run, learner, record, step = restore_learner(run_dir, checkpoint, to_train=False)
     if deterministic is None:
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
@@ -233,7 +242,7 @@ def gather_dataset(
         )
     check_output_parent(out, "--out")
     check_seed(env_seed, "env_seed")
-    run, learner, _, step = restore_learner(run_dir, checkpoint)
+    run, learner, _, step = restore_learner(run_dir, checkpoint, to_train=False)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
     per_episode: list[list[tuple]] = [[] for _ in range(episodes)]
 

@@ -63,15 +63,16 @@ def make_bc_update(
 class BCLearner(OfflineLearner):
     """Behaviour cloning from a dataset gathered with ``jaxl gather`` (or any buffer file)."""
 
-    def __init__(self, config: ExperimentConfig, seed: int) -> None:
-        super().__init__(config, seed)
+    def __init__(self, config: ExperimentConfig, seed: int, with_dataset: bool = True) -> None:
+        super().__init__(config, seed, with_dataset)
         hp: BCConfig = config.learner_config
         self.hp = hp
         env = make_env(self.eval_env_config)
         self.observation_space, action_space = env.observation_space, env.action_space
         env.close()
         check_observation_space(self.observation_space, self.eval_env_config.env_id)
-        self.check_dataset_fits(self.observation_space, action_space)
+        if self.dataset is not None:
+            self.check_dataset_fits(self.observation_space, action_space)
         self.networks = make_networks(config.model, action_space, with_value=False)
         loss = "nll" if hp.loss == "auto" else hp.loss
         if loss == "mse" and self.networks.action.discrete:
@@ -80,15 +81,9 @@ class BCLearner(OfflineLearner):
             raise ValueError(
                 "learner_config.loss: a deterministic policy has no likelihood; use 'mse'"
             )
-        data = self.dataset.contents()
-        actions = data.action
-        if self.networks.action.discrete:  # datasets hold env actions: start + policy action
-            actions = actions - self.networks.action.start
-        if self.networks.head.kind == "squashed_gaussian":
-            spec = self.networks.action
-            actions = squashed_target(actions, np.asarray(spec.low), np.asarray(spec.high))
-        self._obs = jnp.asarray(data.obs, jnp.float32)
-        self._actions = jnp.asarray(actions)
+        self._obs, self._actions = (
+            self._training_data() if self.dataset is not None else (None, None)
+        )
         self.optimizer, _ = make_optimizer(
             config.optimizer_config, self.total_updates * hp.gradient_steps_per_update
         )
@@ -96,6 +91,17 @@ class BCLearner(OfflineLearner):
         self._act = make_act(self.networks, None, deterministic=True)
         self._act_stochastic = make_act(self.networks, None, deterministic=False)
         self.init(jax.random.PRNGKey(seed))
+
+    def _training_data(self) -> tuple[jax.Array, jax.Array]:
+        """The dataset's observations and actions, the actions as the policy produces them."""
+        data = self.dataset.contents()
+        actions = data.action
+        if self.networks.action.discrete:  # datasets hold env actions: start + policy action
+            actions = actions - self.networks.action.start
+        if self.networks.head.kind == "squashed_gaussian":
+            spec = self.networks.action
+            actions = squashed_target(actions, np.asarray(spec.low), np.asarray(spec.high))
+        return jnp.asarray(data.obs, jnp.float32), jnp.asarray(actions)
 
     @property
     def total_updates(self) -> int:
@@ -113,6 +119,8 @@ class BCLearner(OfflineLearner):
 
     def update(self) -> dict[str, float]:
         """Run ``gradient_steps_per_update`` minibatch steps."""
+        if self._obs is None:
+            raise RuntimeError("this BCLearner was built without its dataset and cannot train")
         self.state, metrics = self._update(self.state, self._obs, self._actions)
         return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
