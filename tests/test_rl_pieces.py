@@ -486,6 +486,24 @@ def test_sac_counts_the_gradient_steps_it_takes(
     assert int(learner.state.gradient_steps) == learner.total_gradient_steps
 
 
+def test_sac_budget_with_one_gradient_step_on_a_train_freq_boundary(small_sac_config, tmp_path):
+    """Random steps 0 and 1, then vector step 2 learns (a multiple of train_freq 2): one
+    gradient step, which the budget check used to count as none and refuse."""
+    from conftest import write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    small_sac_config["learner_config"].update(
+        learning_starts=2, train_freq=2, steps_per_update=3, batch_size=2
+    )
+    small_sac_config["train_config"]["total_env_steps"] = 3
+    learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
+    assert learner.total_gradient_steps == 1
+    learner.update()
+    assert int(learner.state.gradient_steps) == 1
+
+
 def test_sac_fixed_temperature_stays_fixed_while_the_networks_learn(small_sac_config, tmp_path):
     """``autotune_alpha: false`` keeps the temperature at ``init_alpha`` (the original SAC's
     fixed temperature, as in ``configs/rl/hopper-sac.json``) and leaves its optimiser state

@@ -218,8 +218,10 @@ class SACLearner(OnlineLearner):
         """Gradient steps in the whole run (the horizon of learning-rate schedules)."""
         hp = self.hp
         vector_steps = self.total_updates * hp.steps_per_update
-        learning = max(vector_steps - self._warm_up_steps(0, vector_steps), 0)
-        return learning // hp.train_freq * hp.gradient_steps
+        warm_up = self._warm_up_steps(0, vector_steps)
+        # Vector steps warm_up .. vector_steps - 1 learn when a multiple of train_freq.
+        learning_calls = -(-vector_steps // hp.train_freq) - -(-warm_up // hp.train_freq)
+        return max(learning_calls, 0) * hp.gradient_steps
 
     def init(self, key: jax.Array) -> None:
         # One jitted call, compiled without LLVM optimisations: run op by op, initialising the
