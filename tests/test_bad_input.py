@@ -139,7 +139,16 @@ def test_nan_and_infinity_are_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not valid JSON (NaN is not a JSON number)" in err, err
     assert not (tmp_path / "runs").exists()
-    # Configs built in Python are checked too.
+    config.write_text(json.dumps(data).replace('"gamma": 0.99', '"gamma": 1e400'))
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    assert "not valid JSON (1e400 is too large for a number)" in capsys.readouterr().err
+    err = _run_train(tmp_path, data, capsys, "--set", "train_config.total_env_steps=3000000000")
+    assert "train_config.total_env_steps: expected an integer from 1 to 2**31 - 1" in err, err
+    # Configs built in Python are checked too (an integer too large for a float is no crash).
+    data["seed"] = 10**400
+    with pytest.raises(ConfigError, match="seed: expected an integer from 0 to 2"):
+        parse_config(data)
+    data["seed"] = None
     data["learner_config"]["gamma"] = float("nan")
     with pytest.raises(ConfigError, match="learner_config.gamma: expected a number in"):
         parse_config(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,13 +142,21 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
 def strict_json_loads(text: str) -> Any:
-    """``json.loads`` without Python's extensions ``NaN``, ``Infinity`` and ``-Infinity``, which
-    no config value may be (and which would make the run's ``config.json`` invalid JSON).
+    """``json.loads`` without Python's extensions ``NaN``, ``Infinity`` and ``-Infinity``, and
+    without numbers such as ``1e400`` that would become infinite: no config value may be either
+    (and they would make the run's ``config.json`` invalid JSON).
 
     :raises ValueError: the text is not strict JSON.
     """
-    return json.loads(text, parse_constant=_refuse_constant)
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def _got(value: Any) -> str:
 def _number_check(kind: str, *, integer: bool, minimum: float, inclusive: bool, maximum=None):
     def check(value: Any) -> Any:
         ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        if isinstance(value, bool) or not ok_type or not math.isfinite(value):
+        not_finite = isinstance(value, float) and not math.isfinite(value)
+        if isinstance(value, bool) or not ok_type or not_finite:
             raise PydanticCustomError("jaxl_number", f"expected {kind}, got {_got(value)}")
         too_low = value < minimum if inclusive else value <= minimum
         too_high = maximum is not None and value > maximum
@@ -54,6 +55,16 @@ Seed = Annotated[
     int,
     _number_check(
         "an integer from 0 to 2**63 - 1", integer=True, minimum=0, inclusive=True, maximum=MAX_SEED
+    ),
+]
+Budget = Annotated[
+    int,
+    _number_check(
+        "an integer from 1 to 2**31 - 1",
+        integer=True,
+        minimum=0,
+        inclusive=False,
+        maximum=2**31 - 1,
     ),
 ]
 FiniteFloat = Annotated[
@@ -181,7 +192,9 @@ class OptimizerConfig(Section):
 
 
 def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _range_pair(value: Any) -> Any:
@@ -443,11 +456,12 @@ LearnerConfig = Annotated[
 class TrainConfig(Section):
     """The training budget and evaluation cadence."""
 
-    total_env_steps: PositiveInt | None = None
+    total_env_steps: Budget | None = None
     """Online learners: the budget in environment steps, rounded down to whole updates (at
-    least one, so a budget below one update runs one whole update)."""
-    total_updates: PositiveInt | None = None
-    """Stop after this many learner updates."""
+    least one, so a budget below one update runs one whole update). At most 2**31 - 1: the
+    learners count steps in 32-bit integers on the device."""
+    total_updates: Budget | None = None
+    """Stop after this many learner updates (at most 2**31 - 1)."""
     eval_interval: PositiveInt | None = None
     """Evaluate every this many updates (and always at the end); ``null``: only at the end."""
     eval_episodes: PositiveInt = 10
