@@ -153,6 +153,28 @@ def test_the_seed_comes_from_seed_then_the_config_then_zero(tmp_path, small_ppo_
     assert "-seed7-" in train("--set", "seed=5", "--seed", "7").name
 
 
+def test_deferred_interrupt_asks_first_stops_second_and_respects_an_ignored_sigint():
+    from jaxl.training.interrupts import deferred_interrupt
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        with deferred_interrupt() as stop_requested:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert stop_requested()
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the handler runs at the next bytecode
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
+        with deferred_interrupt() as stop_requested:
+            os.kill(os.getpid(), signal.SIGINT)
+            assert not stop_requested()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, capsys):
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
     run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=0).run.path

@@ -38,13 +38,17 @@ def deferred_interrupt() -> Iterator[Callable[[], bool]]:
     returns ``True``, and the training loop stops after the update in progress, checkpointing it.
     A second Ctrl-C raises :class:`KeyboardInterrupt` at once.
 
-    Outside the main thread (where Python cannot install signal handlers) Ctrl-C is left as it is.
+    Outside the main thread (where Python cannot install signal handlers), and where ``SIGINT``
+    is ignored (``nohup``, background jobs), Ctrl-C is left as it is.
     """
     requested = False
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False
         return
     previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:  # e.g. under nohup: Ctrl-C is not meant to stop this process
+        yield lambda: False
+        return
 
     def ask_to_stop(signum: int, frame: object) -> None:
         nonlocal requested
