@@ -186,6 +186,24 @@ def test_keys_the_learner_would_ignore_are_refused(override, message, tmp_path, 
     assert message in err, err
 
 
+def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
+    """A run whose config.json holds a key that is refused today because the learner never
+    read it (made before the check existed) can still be evaluated; a new run from it cannot."""
+    data = load_example("rl/cartpole-ppo.json")
+    data["train_config"].update(total_env_steps=256, eval_episodes=1)
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
+    run = Path(capsys.readouterr().out.strip())
+    recorded = json.loads((run / "config.json").read_text())
+    recorded["model_config"]["q"] = {"layers": [64, 64], "activation": "relu"}
+    recorded["optimizer_config"]["weight_decay"] = 0.5
+    (run / "config.json").write_text(json.dumps(recorded))
+    assert main(["eval", str(run), "--episodes", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(run / "config.json"), "--out", str(tmp_path / "again")]) == 2
+    assert "optimizer_config.weight_decay: read by adamw only" in capsys.readouterr().err
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A tiny finished PPO run with three checkpoints."""
@@ -274,6 +292,18 @@ def test_resume_of_a_run_another_process_trains_is_refused(finished_run, capsys)
     # Once that process has ended, the run is free again (here: nothing left to resume).
     assert main(["resume", str(finished_run)]) in (0, 2)
     assert "being trained by another process" not in capsys.readouterr().err
+    # A lock that cannot be taken at all (here a folder in its place; a read-only copy of the
+    # run, for example) is one clear line too.
+    lock = finished_run / ".lock"
+    lock.unlink()
+    lock.mkdir()
+    try:
+        assert main(["resume", str(finished_run)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"jaxl: error: cannot lock {finished_run} for training"), err
+    finally:
+        lock.rmdir()
+        lock.touch()
 
 
 def test_gather_into_a_directory(finished_run, tmp_path, capsys):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from jaxl.config.schema import ExperimentConfig, Section, _got
+from jaxl.config.schema import READING_A_RUN, ExperimentConfig, Section, _got
 
 # Discriminated-union tags that pydantic inserts into error locations.
 _UNION_TAGS = {
@@ -246,6 +246,7 @@ def parse_config(
     overrides: Sequence[str] = (),
     source: str | None = None,
     needs_dataset: bool = True,
+    reading_a_run: bool = False,
 ) -> ExperimentConfig:
     """Validate raw config data (with overrides applied) into an :class:`ExperimentConfig`.
 
@@ -254,13 +255,15 @@ def parse_config(
     :param source: where the data came from, for messages.
     :param needs_dataset: check that the dataset file (``buffer_config.load_path``) exists;
         evaluating a finished offline run does not read it.
+    :param reading_a_run: the data is a run directory's ``config.json``: skip the checks that
+        only new configs must pass (:data:`~jaxl.config.schema.READING_A_RUN`).
     :raises ConfigError: listing every problem found, each with its key path.
     """
     if not isinstance(data, dict):
         raise ConfigError([f"top level: expected an object, got {_got(data)}"], source)
     data = _absolute_paths(apply_overrides(data, overrides), Path.cwd())
     try:
-        config = ExperimentConfig.model_validate(data)
+        config = ExperimentConfig.model_validate(data, context={READING_A_RUN: reading_a_run})
     except ValidationError as error:
         raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
     problems = _check_external(config, needs_dataset)
@@ -270,13 +273,17 @@ def parse_config(
 
 
 def load_config(
-    path: str | os.PathLike[str], overrides: Sequence[str] = (), needs_dataset: bool = True
+    path: str | os.PathLike[str],
+    overrides: Sequence[str] = (),
+    needs_dataset: bool = True,
+    reading_a_run: bool = False,
 ) -> ExperimentConfig:
     """Read and validate a JSON config file.
 
     :param path: the JSON file.
     :param overrides: ``KEY.PATH=VALUE`` strings, applied before validation.
     :param needs_dataset: as for :func:`parse_config`.
+    :param reading_a_run: as for :func:`parse_config`.
     :raises ConfigError: the file is missing, is not JSON, or fails validation.
     """
     path = Path(path)
@@ -286,4 +293,6 @@ def load_config(
         data = strict_json_loads(path.read_text())
     except ValueError as error:
         raise ConfigError([f"not valid JSON ({error})"], str(path)) from None
-    return parse_config(data, overrides, source=str(path), needs_dataset=needs_dataset)
+    return parse_config(
+        data, overrides, str(path), needs_dataset=needs_dataset, reading_a_run=reading_a_run
+    )

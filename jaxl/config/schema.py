@@ -11,7 +11,14 @@ import json
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from jaxl.seeds import MAX_SEED
@@ -75,6 +82,16 @@ UnitInterval = Annotated[
     _number_check("a number in [0, 1]", integer=False, minimum=0.0, inclusive=True, maximum=1.0),
 ]
 Activation = Literal["tanh", "relu", "gelu", "elu", "silu", "identity"]
+
+
+READING_A_RUN = "reading_a_run"
+"""Validation context key: the config is a run directory's ``config.json`` being read back
+(``{READING_A_RUN: True}``). Checks added for new configs, which an older run's config may fail
+without harm (keys the learner never read), are then skipped, so the run stays readable."""
+
+
+def _new_config(info: ValidationInfo) -> bool:
+    return not (info.context or {}).get(READING_A_RUN, False)
 
 
 class Section(BaseModel):
@@ -177,7 +194,9 @@ class OptimizerConfig(Section):
     """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
 
     @model_validator(mode="after")
-    def _keys_of_other_optimizers(self) -> OptimizerConfig:
+    def _keys_of_other_optimizers(self, info: ValidationInfo) -> OptimizerConfig:
+        if not _new_config(info):
+            return self
         readers = {"weight_decay": ("adamw",), "rmsprop_decay": ("rmsprop",)}
         readers["eps"] = ("adam", "adamw", "rmsprop")
         for key, optimizers in readers.items():
@@ -322,8 +341,9 @@ class PPOConfig(_RolloutConfig):
     CleanRL's MuJoCo PPO do); the statistics live in the learner state."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> PPOConfig:
-        if self.obs_clip != type(self).model_fields["obs_clip"].default and not self.normalize_obs:
+    def _consistent(self, info: ValidationInfo) -> PPOConfig:
+        obs_clip_set = self.obs_clip != type(self).model_fields["obs_clip"].default
+        if obs_clip_set and not self.normalize_obs and _new_config(info):
             raise PydanticCustomError(
                 "jaxl_value",
                 "obs_clip: clips normalised observations, and normalize_obs is false",
@@ -491,7 +511,7 @@ class ExperimentConfig(Section):
     never read back: the env config alone determines them."""
 
     @model_validator(mode="after")
-    def _budget(self) -> ExperimentConfig:
+    def _budget(self, info: ValidationInfo) -> ExperimentConfig:
         train = self.train_config
         online = self.learner_config.task == "reinforcement"
         if (train.total_env_steps is None) == (train.total_updates is None):
@@ -519,8 +539,14 @@ class ExperimentConfig(Section):
             raise PydanticCustomError(
                 "jaxl_value", "model_config.q: sac needs Q networks, got null"
             )
-        # Keys this learner does not read may keep their defaults (a run's config.json lists
-        # every key), but any other value is an error rather than a silently ignored setting.
+        if _new_config(info):
+            self._no_ignored_keys(needs_value)
+        return self
+
+    def _no_ignored_keys(self, needs_value: bool) -> None:
+        """Keys this learner does not read may keep their defaults (a run's config.json lists
+        every key), but any other value is an error rather than a silently ignored setting."""
+        learner = self.learner_config
         if learner.learner != "sac":
             for key in ("q", "num_q"):
                 if getattr(self.model, key) != ModelConfig.model_fields[key].default:
@@ -542,7 +568,6 @@ class ExperimentConfig(Section):
                 f"learner_config.buffer_config.buffer_type: {learner.learner} learns from "
                 "transitions; no learner reads a 'trajectory' buffer yet",
             )
-        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         """The config as plain JSON data, with the original key names."""

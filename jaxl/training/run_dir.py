@@ -80,6 +80,11 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
             f"{run.path} is being trained by another process (it holds {run.lock_path}); "
             "wait for it to finish, or stop it and then resume the run"
         ) from None
+    except OSError as error:  # a read-only copy of a run, for example
+        raise RunDirectoryError(
+            f"cannot lock {run.path} for training ({error.strerror or error}): training "
+            "writes into the run directory"
+        ) from None
     try:
         yield
     finally:
@@ -160,7 +165,7 @@ def open_run_directory(
         raise RunDirectoryError(f"run directory not found: {path}")
     if not run.config_path.is_file():
         raise RunDirectoryError(f"{path} is not a run directory (no config.json)")
-    config = load_config(run.config_path, needs_dataset=needs_dataset)
+    config = load_config(run.config_path, needs_dataset=needs_dataset, reading_a_run=True)
     if config.seed is None:
         raise ConfigError(["seed: missing in a run's resolved config"], str(run.config_path))
     return run, config

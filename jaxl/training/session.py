@@ -98,10 +98,12 @@ def restore_learner(
     :raises CheckpointError: the checkpoint is missing or corrupt (nothing is changed).
     """
     run, config = open_run_directory(run_dir, needs_dataset=to_train)
+    # Runs made before the resolved config named the dataset's env need the dataset for it.
+    env_in_dataset = config.learner_config.env_config is None
     store = CheckpointStore(run.checkpoints)
     try:
         step = store.resolve_step(checkpoint)
-        learner = make_learner(config, config.seed, with_dataset=to_train)
+        learner = make_learner(config, config.seed, with_dataset=to_train or env_in_dataset)
         items, record, step = store.restore(step, learner.checkpoint_targets())
     finally:
         store.close()
