@@ -8,6 +8,10 @@ negative one, be written into the run directory's name as ``seed-1``, which read
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jax
 
 MAX_SEED = 2**63 - 1
 """The largest seed, the largest signed 64-bit integer."""
@@ -24,3 +28,18 @@ def check_seed(value: int, name: str = "seed") -> int:
     if not 0 <= value <= MAX_SEED:
         raise ValueError(f"{name}: expected an integer from 0 to 2**63 - 1, got {value}")
     return int(value)
+
+
+def prng_key(seed: int) -> jax.Array:
+    """The JAX PRNG key of a seed, from all of its 64 bits.
+
+    Without 64-bit mode, ``jax.random.PRNGKey`` keeps only a seed's low 32 bits, so seeds
+    ``5`` and ``2**32 + 5`` would start from the same key. Here the high 32 bits, when there are
+    any, are folded into the key of the low ones; seeds below ``2**32`` get exactly
+    ``PRNGKey(seed)``.
+    """
+    import jax
+
+    key = jax.random.PRNGKey(seed & 0xFFFF_FFFF)
+    high = seed >> 32
+    return key if high == 0 else jax.random.fold_in(key, high)

@@ -577,3 +577,16 @@ def test_adamw_decays_arrays_but_not_scalar_parameters():
     np.testing.assert_allclose(np.asarray(new["kernel"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(new["bias"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
     assert float(new["log_alpha"]) == 2.0
+
+
+def test_seeds_that_differ_above_32_bits_start_from_different_parameters(tmp_path):
+    """jax.random.PRNGKey keeps only 32 bits of a seed without 64-bit mode."""
+    from conftest import load_example, write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    config = load_config(write_config(tmp_path / "c.json", load_example("rl/cartpole-ppo.json")))
+    low, high = (make_learner(config, seed) for seed in (5, 2**32 + 5))
+    kernels = [jax.tree.leaves(learner.state.params)[-1] for learner in (low, high)]
+    assert not np.array_equal(np.asarray(kernels[0]), np.asarray(kernels[1]))

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.buffers.numpy_buffers import TransitionNumPyBuffer, Transitions, load_buffer
+from jaxl.seeds import prng_key
 from jaxl.xla_options import RUN_ONCE
 
 BufferState = Any
@@ -79,7 +80,7 @@ class DeviceReplayBuffer:
             truncated=jnp.zeros((), bool),
         )
         self.state: BufferState = self._buffer.init(example)
-        self._host_key = jax.random.PRNGKey(seed)
+        self._host_key = prng_key(seed)
         self._add = jax.jit(self.add_fn, donate_argnums=0, compiler_options=RUN_ONCE)
         self._append_copy = jax.jit(self.add_fn, compiler_options=RUN_ONCE)
         self.metadata: dict[str, Any] = {}

@@ -22,6 +22,7 @@ from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.rollout import collect_rollout
 from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
 from jaxl.optimizers import make_optimizer
+from jaxl.seeds import prng_key
 
 PGConfig = REINFORCEConfig | A2CConfig
 
@@ -162,7 +163,7 @@ class PolicyGradientLearner(OnlineLearner):
         self._update = make_pg_update(self.networks, self.optimizer, hp, type(self).estimator)
         self._act = make_act(self.networks, None, deterministic=False)
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
-        self.init(jax.random.PRNGKey(seed))
+        self.init(prng_key(seed))
 
     @property
     def env_steps_per_update(self) -> int:

@@ -20,6 +20,7 @@ from jaxl.learners.base import OfflineLearner, make_act, policy_from_act
 from jaxl.learners.bc.losses import bc_loss, squashed_target
 from jaxl.models.factory import Networks, check_observation_space, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
+from jaxl.seeds import prng_key
 
 
 @struct.dataclass
@@ -90,7 +91,7 @@ class BCLearner(OfflineLearner):
         self._update = make_bc_update(self.networks, self.optimizer, hp, loss)
         self._act = make_act(self.networks, None, deterministic=True)
         self._act_stochastic = make_act(self.networks, None, deterministic=False)
-        self.init(jax.random.PRNGKey(seed))
+        self.init(prng_key(seed))
 
     def _training_data(self) -> tuple[jax.Array, jax.Array]:
         """The dataset's observations and actions, the actions as the policy produces them."""

@@ -31,6 +31,7 @@ from jaxl.normalization import (
 )
 from jaxl.optimizers import make_optimizer
 from jaxl.returns import gae_advantages
+from jaxl.seeds import prng_key
 
 
 @struct.dataclass
@@ -152,7 +153,7 @@ class PPOLearner(OnlineLearner):
         self._update = make_ppo_update(self.networks, self.optimizer, hp)
         self._act = make_act(self.networks, hp.obs_clip, deterministic=False)
         self._act_deterministic = make_act(self.networks, hp.obs_clip, deterministic=True)
-        self.init(jax.random.PRNGKey(seed))
+        self.init(prng_key(seed))
 
     @property
     def env_steps_per_update(self) -> int:

@@ -24,6 +24,7 @@ from jaxl.learners.packing import PackedLayout
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
 from jaxl.models.factory import ActionSpec, Networks, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
+from jaxl.seeds import prng_key
 from jaxl.xla_options import RUN_ONCE
 
 IN_PLACE_APPEND = {"xla_cpu_copy_insertion_use_region_analysis": True}
@@ -203,7 +204,7 @@ class SACLearner(OnlineLearner):
         """The last env step's transitions, stored by the next jitted step."""
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
         self._act = make_act(self.networks, None, deterministic=False)
-        self.init(jax.random.PRNGKey(seed))
+        self.init(prng_key(seed))
         self._layout = PackedLayout.of((self.state, self.replay.state))
         self._step = make_sac_step(
             self.networks, self.replay, self.optimizer, hp, self.target_entropy, self._layout
