@@ -173,6 +173,10 @@ def test_observations_that_are_not_a_box_are_refused(env_id, space, tmp_path, ca
         ("model_config.num_q=3", "model_config.num_q: only sac has Q networks"),
         ("optimizer_config.weight_decay=0.5", "weight_decay: read by adamw only, and optimizer is"),
         ("optimizer_config.rmsprop_decay=0.9", "rmsprop_decay: read by rmsprop only"),
+        (
+            "optimizer_config.learning_rate.decay_rate=0.5",
+            "decay_rate: read by the exponential schedule only, and schedule is 'linear'",
+        ),
         ("learner_config.obs_clip=5", "obs_clip: clips normalised observations, and normalize_obs"),
         (
             "learner_config.buffer_config.buffer_type=trajectory",

@@ -177,6 +177,25 @@ class ScheduleConfig(Section):
     transition_steps: PositiveInt | None = None
     """Optimiser steps over which to anneal; ``null`` means the whole run."""
 
+    @model_validator(mode="after")
+    def _keys_of_other_schedules(self, info: ValidationInfo) -> ScheduleConfig:
+        if not _new_config(info):
+            return self
+        readers = {
+            "end_value": ("linear", "cosine", "exponential"),
+            "decay_rate": ("exponential",),
+            "transition_steps": ("linear", "cosine", "exponential"),
+        }
+        for key, schedules in readers.items():
+            changed = getattr(self, key) != type(self).model_fields[key].default
+            if changed and self.schedule not in schedules:
+                raise PydanticCustomError(
+                    "jaxl_value",
+                    f"{key}: read by the {', '.join(schedules)} schedule"
+                    f"{'s' if len(schedules) > 1 else ''} only, and schedule is {self.schedule!r}",
+                )
+        return self
+
 
 class OptimizerConfig(Section):
     """An optax optimiser with optional gradient clipping."""
