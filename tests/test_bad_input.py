@@ -171,11 +171,14 @@ def test_observations_that_are_not_a_box_are_refused(env_id, space, tmp_path, ca
     [
         ('model_config.q={"layers": [64]}', "model_config.q: only sac has Q networks"),
         ("model_config.num_q=3", "model_config.num_q: only sac has Q networks"),
-        ("optimizer_config.weight_decay=0.5", "weight_decay: read by adamw only, and optimizer is"),
-        ("optimizer_config.rmsprop_decay=0.9", "rmsprop_decay: read by rmsprop only"),
+        (
+            "optimizer_config.weight_decay=0.5",
+            "weight_decay: read by optimizer adamw only, and optimizer is 'adam'",
+        ),
+        ("optimizer_config.rmsprop_decay=0.9", "rmsprop_decay: read by optimizer rmsprop only"),
         (
             "optimizer_config.learning_rate.decay_rate=0.5",
-            "decay_rate: read by the exponential schedule only, and schedule is 'linear'",
+            "decay_rate: read by schedule exponential only, and schedule is 'linear'",
         ),
         ("learner_config.obs_clip=5", "obs_clip: clips normalised observations, and normalize_obs"),
         (
@@ -205,7 +208,9 @@ def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     assert main(["eval", str(run), "--episodes", "1"]) == 0
     capsys.readouterr()
     assert main(["train", str(run / "config.json"), "--out", str(tmp_path / "again")]) == 2
-    assert "optimizer_config.weight_decay: read by adamw only" in capsys.readouterr().err
+    assert "optimizer_config.weight_decay: read by optimizer adamw only" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.fixture(scope="module")

@@ -165,6 +165,19 @@ class ModelConfig(Section):
     """Members of the Q ensemble (2: SAC's twin critics)."""
 
 
+def _refuse_unread_keys(section: Section, readers: dict[str, tuple[str, ...]], kind: str) -> None:
+    """Refuse a key set to other than its default when the section's ``kind`` (its schedule or
+    optimiser) is not among the ``readers`` of that key."""
+    chosen = getattr(section, kind)
+    for key, kinds in readers.items():
+        changed = getattr(section, key) != type(section).model_fields[key].default
+        if changed and chosen not in kinds:
+            names = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
+            raise PydanticCustomError(
+                "jaxl_value", f"{key}: read by {kind} {names} only, and {kind} is {chosen!r}"
+            )
+
+
 class ScheduleConfig(Section):
     """A learning-rate schedule (an optax schedule)."""
 
@@ -181,19 +194,13 @@ class ScheduleConfig(Section):
     def _keys_of_other_schedules(self, info: ValidationInfo) -> ScheduleConfig:
         if not _new_config(info):
             return self
+        annealing = ("linear", "cosine", "exponential")
         readers = {
-            "end_value": ("linear", "cosine", "exponential"),
+            "end_value": annealing,
             "decay_rate": ("exponential",),
-            "transition_steps": ("linear", "cosine", "exponential"),
+            "transition_steps": annealing,
         }
-        for key, schedules in readers.items():
-            changed = getattr(self, key) != type(self).model_fields[key].default
-            if changed and self.schedule not in schedules:
-                raise PydanticCustomError(
-                    "jaxl_value",
-                    f"{key}: read by the {', '.join(schedules)} schedule"
-                    f"{'s' if len(schedules) > 1 else ''} only, and schedule is {self.schedule!r}",
-                )
+        _refuse_unread_keys(self, readers, "schedule")
         return self
 
 
@@ -218,14 +225,7 @@ class OptimizerConfig(Section):
             return self
         readers = {"weight_decay": ("adamw",), "rmsprop_decay": ("rmsprop",)}
         readers["eps"] = ("adam", "adamw", "rmsprop")
-        for key, optimizers in readers.items():
-            changed = getattr(self, key) != type(self).model_fields[key].default
-            if changed and self.optimizer not in optimizers:
-                raise PydanticCustomError(
-                    "jaxl_value",
-                    f"{key}: read by {' and '.join(optimizers)} only, and optimizer is "
-                    f"{self.optimizer!r}",
-                )
+        _refuse_unread_keys(self, readers, "optimizer")
         return self
 
 
