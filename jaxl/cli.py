@@ -37,17 +37,15 @@ def seed_argument(text: str) -> int:
 
 
 def _pixels(text: str) -> int:
-    from jaxl.envs.catalog import MAX_PIXELS
+    """An argparse ``type`` for frame sizes (:func:`jaxl.envs.catalog.check_frame_size`)."""
+    from jaxl.envs.catalog import MAX_PIXELS, check_frame_size
 
     try:
-        value = int(text)
+        return check_frame_size(int(text), "size")
     except ValueError:
-        value = 0
-    if not 0 < value <= MAX_PIXELS:
         raise argparse.ArgumentTypeError(
             f"expected a number of pixels from 1 to {MAX_PIXELS}, got {text!r}"
-        )
-    return value
+        ) from None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -13,15 +13,14 @@ class OutputPathError(ValueError):
     """A file or folder cannot be written where the user asked for it."""
 
 
-def check_output_parent(path: str | os.PathLike[str], option: str) -> Path:
+def check_output_parent(path: str | os.PathLike[str], option: str) -> None:
     """Check that ``path``'s folder exists or can be created, before any work goes into what will
     be written there. Missing folders are created later, by the writer.
 
     :param option: the option or config key that named ``path``, for the message.
-    :return: ``path`` with ``~`` expanded.
     :raises OutputPathError: an existing ancestor of ``path`` is a file, or not writable.
     """
-    path = Path(path).expanduser()
+    path = Path(path)
     ancestor = path.parent.absolute()
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
@@ -31,7 +30,6 @@ def check_output_parent(path: str | os.PathLike[str], option: str) -> Path:
         raise OutputPathError(
             f"{option}: cannot write {path}: no permission to write in {ancestor}"
         )
-    return path
 
 
 @contextlib.contextmanager

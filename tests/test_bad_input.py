@@ -16,6 +16,26 @@ from jaxl.config import ConfigError, load_config
 from jaxl.config.loading import parse_config
 
 
+def _train_ok(tmp_path, data, capsys) -> Path:
+    """Train ``data`` with ``jaxl train`` into ``tmp_path/runs``; the run directory."""
+    config = write_config(tmp_path / "train.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
+    return Path(capsys.readouterr().out.strip())
+
+
+def _tiny_bc_run(tmp_path, capsys, metadata=None, **learner_config) -> tuple[Path, Path]:
+    """A 4-update BC run on a tiny CartPole dataset; ``(run directory, dataset)``."""
+    from conftest import write_cartpole_dataset
+
+    dataset = tmp_path / "expert.npz"
+    write_cartpole_dataset(dataset, metadata)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    data["learner_config"].update(learner_config)
+    data["train_config"].update(total_updates=4, eval_episodes=1, eval_interval=None)
+    return _train_ok(tmp_path, data, capsys), dataset
+
+
 def _run_train(tmp_path, data, capsys, *extra):
     config = write_config(tmp_path / "config.json", data)
     out = tmp_path / "runs"
@@ -198,9 +218,7 @@ def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     read it (made before the check existed) can still be evaluated; a new run from it cannot."""
     data = load_example("rl/cartpole-ppo.json")
     data["train_config"].update(total_env_steps=256, eval_episodes=1)
-    config = write_config(tmp_path / "c.json", data)
-    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
-    run = Path(capsys.readouterr().out.strip())
+    run = _train_ok(tmp_path, data, capsys)
     recorded = json.loads((run / "config.json").read_text())
     recorded["model_config"]["q"] = {"layers": [64, 64], "activation": "relu"}
     recorded["optimizer_config"]["weight_decay"] = 0.5
@@ -480,16 +498,7 @@ def test_render_checks_its_arguments_before_rendering(capsys, tmp_path):
 def test_resume_refuses_a_dataset_that_changed_since_the_run_started(tmp_path, capsys):
     # Before, overwriting expert.npz (the README reuses the name) silently changed what the rest
     # of a resumed BC run trained on.
-    from conftest import write_cartpole_dataset
-
-    dataset = tmp_path / "expert.npz"
-    write_cartpole_dataset(dataset)
-    data = load_example("il/cartpole-bc.json")
-    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
-    data["train_config"].update(total_updates=4, eval_episodes=1, eval_interval=None)
-    config = write_config(tmp_path / "bc.json", data)
-    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
-    run = Path(capsys.readouterr().out.strip())
+    run, dataset = _tiny_bc_run(tmp_path, capsys)
     recorded = json.loads((run / "config.json").read_text())["dataset_sha256"]
     assert len(recorded) == 64
 
@@ -508,17 +517,10 @@ def test_resume_refuses_a_dataset_that_changed_since_the_run_started(tmp_path, c
 def test_a_bc_run_evaluates_gathers_and_plots_without_its_dataset(tmp_path, capsys):
     # Before, moving the dataset away made eval, gather and plot of the run fail with
     # "load_path: file not found", although none of them reads it.
-    from conftest import write_cartpole_dataset
-
-    dataset = tmp_path / "expert.npz"
-    write_cartpole_dataset(dataset, {"env": {"env_id": "CartPole-v1"}})
-    data = load_example("il/cartpole-bc.json")
-    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
-    data["learner_config"]["env_config"] = None  # the env recorded in the dataset
-    data["train_config"].update(total_updates=4, eval_episodes=1, eval_interval=None)
-    config = write_config(tmp_path / "bc.json", data)
-    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 0
-    run = Path(capsys.readouterr().out.strip())
+    # env_config null: the env recorded in the dataset.
+    run, dataset = _tiny_bc_run(
+        tmp_path, capsys, {"env": {"env_id": "CartPole-v1"}}, env_config=None
+    )
     resolved = json.loads((run / "config.json").read_text())
     assert resolved["learner_config"]["env_config"]["env_id"] == "CartPole-v1"
 

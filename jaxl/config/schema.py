@@ -31,11 +31,17 @@ def _got(value: Any) -> str:
         return repr(value)
 
 
+def _finite_number(value: Any) -> bool:
+    """An int, or a float that is neither NaN nor infinite (booleans are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def _number_check(kind: str, *, integer: bool, minimum: float, inclusive: bool, maximum=None):
     def check(value: Any) -> Any:
         ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-        not_finite = isinstance(value, float) and not math.isfinite(value)
-        if isinstance(value, bool) or not ok_type or not_finite:
+        if isinstance(value, bool) or not ok_type or not _finite_number(value):
             raise PydanticCustomError("jaxl_number", f"expected {kind}, got {_got(value)}")
         too_low = value < minimum if inclusive else value <= minimum
         too_high = maximum is not None and value > maximum
@@ -165,13 +171,18 @@ class ModelConfig(Section):
     """Members of the Q ensemble (2: SAC's twin critics)."""
 
 
+def _changed(section: Section, key: str) -> bool:
+    """Whether ``key`` is set to other than its default (a run's config.json lists every key, so
+    being present says nothing)."""
+    return getattr(section, key) != type(section).model_fields[key].default
+
+
 def _refuse_unread_keys(section: Section, readers: dict[str, tuple[str, ...]], kind: str) -> None:
     """Refuse a key set to other than its default when the section's ``kind`` (its schedule or
     optimiser) is not among the ``readers`` of that key."""
     chosen = getattr(section, kind)
     for key, kinds in readers.items():
-        changed = getattr(section, key) != type(section).model_fields[key].default
-        if changed and chosen not in kinds:
+        if _changed(section, key) and chosen not in kinds:
             names = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
             raise PydanticCustomError(
                 "jaxl_value", f"{key}: read by {kind} {names} only, and {kind} is {chosen!r}"
@@ -227,12 +238,6 @@ class OptimizerConfig(Section):
         readers["eps"] = ("adam", "adamw", "rmsprop")
         _refuse_unread_keys(self, readers, "optimizer")
         return self
-
-
-def _finite_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _range_pair(value: Any) -> Any:
@@ -361,8 +366,7 @@ class PPOConfig(_RolloutConfig):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> PPOConfig:
-        obs_clip_set = self.obs_clip != type(self).model_fields["obs_clip"].default
-        if obs_clip_set and not self.normalize_obs and _new_config(info):
+        if _changed(self, "obs_clip") and not self.normalize_obs and _new_config(info):
             raise PydanticCustomError(
                 "jaxl_value",
                 "obs_clip: clips normalised observations, and normalize_obs is false",
@@ -568,7 +572,7 @@ class ExperimentConfig(Section):
         learner = self.learner_config
         if learner.learner != "sac":
             for key in ("q", "num_q"):
-                if getattr(self.model, key) != ModelConfig.model_fields[key].default:
+                if _changed(self.model, key):
                     raise PydanticCustomError(
                         "jaxl_value",
                         f"model_config.{key}: only sac has Q networks; {learner.learner} does not "

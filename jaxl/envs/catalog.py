@@ -130,6 +130,17 @@ def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
 MAX_PIXELS = 4096
 """The largest frame width or height :func:`render_variants` draws."""
 
+
+def check_frame_size(size: int, name: str) -> int:
+    """``size`` when it is a frame width or height from 1 to :data:`MAX_PIXELS`.
+
+    :raises ValueError: naming ``name``.
+    """
+    if not 0 < size <= MAX_PIXELS:
+        raise ValueError(f"{name}: expected a number of pixels from 1 to {MAX_PIXELS}, got {size}")
+    return size
+
+
 _HALF_BUILT_RENDERERS = ("MjrContext.__del__", "OffScreenViewer.__del__")
 """The ``__del__`` methods that raise when rendering failed half-way through its set-up."""
 
@@ -188,10 +199,7 @@ def render_variants(
     for seed in task_seeds:
         check_seed(seed, "--task-seeds")
     for name, size in (("--width", width), ("--height", height)):
-        if not 0 < size <= MAX_PIXELS:
-            raise ValueError(
-                f"{name}: expected a number of pixels from 1 to {MAX_PIXELS}, got {size}"
-            )
+        check_frame_size(size, name)
     check_image_path(out)
     frames = []
     for seed in task_seeds:

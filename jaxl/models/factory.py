@@ -52,7 +52,7 @@ class ActionSpec:
         squashed ones are rescaled from [-1, 1] to the bounds, other continuous ones are clipped
         to them."""
         if self.discrete:
-            return action + self.start if self.start else action
+            return action + self.start
         low, high = jnp.asarray(self.low), jnp.asarray(self.high)
         if head_kind == "squashed_gaussian":
             return low + (action + 1.0) * 0.5 * (high - low)

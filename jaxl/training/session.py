@@ -97,7 +97,13 @@ def restore_learner(
     :raises RunDirectoryError: not a run directory.
     :raises CheckpointError: the checkpoint is missing or corrupt (nothing is changed).
     """
-    run, config = open_run_directory(run_dir, needs_dataset=to_train)
+    return _restore(*open_run_directory(run_dir, needs_dataset=to_train), checkpoint, to_train)
+
+
+def _restore(
+    run: RunDirectory, config: ExperimentConfig, checkpoint: int | str | None, to_train: bool
+) -> tuple[RunDirectory, Learner, dict[str, Any], int]:
+    """:func:`restore_learner` on an opened run directory."""
     # Runs made before the resolved config named the dataset's env need the dataset for it.
     env_in_dataset = config.learner_config.env_config is None
     store = CheckpointStore(run.checkpoints)
@@ -112,10 +118,9 @@ def restore_learner(
 
 
 def _dataset_path(config: ExperimentConfig) -> Path | None:
-    buffer_config = getattr(config.learner_config, "buffer_config", None)
-    if config.learner_config.task == "reinforcement" or buffer_config is None:
-        return None
-    return Path(buffer_config.load_path) if buffer_config.load_path else None
+    """An offline run's dataset file (online configs name none: validation refuses one)."""
+    load_path = config.learner_config.buffer_config.load_path
+    return Path(load_path) if load_path else None
 
 
 def file_sha256(path: Path) -> str:
@@ -150,7 +155,7 @@ def resume_training(run_dir: str | Path) -> TrainResult:
     run, config = open_run_directory(run_dir)
     with training_lock(run):
         _check_dataset_unchanged(config)
-        run, learner, record, _ = restore_learner(run.path)
+        run, learner, record, _ = _restore(run, config, None, to_train=True)
         if learner.update_count >= learner.total_updates:
             return TrainResult(run, {}, already_finished=True)
         return TrainResult(run, loop.train(learner, run, record))
