@@ -85,9 +85,12 @@ def test_plot_draws_three_seeds_as_one_group(cartpole_runs, tmp_path):
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
-def _train_example(name: str, tmp_path, seed: int = 0, **train_config):
+def _train_example(
+    name: str, tmp_path, seed: int = 0, matmul_dtype: str = "float32", **train_config
+):
     data = load_example(name)
     data["train_config"].update(train_config)
+    data["model_config"]["matmul_dtype"] = matmul_dtype
     data["logging_config"]["checkpoint_interval"] = None
     return start_training(write_config(tmp_path / "c.json", data), seed, out=str(tmp_path))
 
@@ -99,15 +102,25 @@ def test_reinforce_cartpole(tmp_path):
     assert result.evaluation["mean_return"] >= 400, result.evaluation
 
 
-def test_a2c_cartpole(tmp_path):
-    """The benchmark asks for >= 475 within 500k steps on seeds 0, 1, 2; CI runs seed 0 on 200k."""
-    result = _train_example("rl/cartpole-a2c.json", tmp_path, total_env_steps=200_000)
+@pytest.mark.parametrize("matmul_dtype", ["float32", "bfloat16"])
+def test_a2c_cartpole(tmp_path, matmul_dtype):
+    """The benchmark asks for >= 475 within 500k steps on seeds 0, 1, 2; CI runs seed 0 on 200k,
+    also with bfloat16 products (discrete head, value network, one-observation acting)."""
+    result = _train_example(
+        "rl/cartpole-a2c.json", tmp_path, total_env_steps=200_000, matmul_dtype=matmul_dtype
+    )
     assert result.evaluation["mean_return"] >= 475, result.evaluation
 
 
-def test_sac_pendulum_short_budget(tmp_path):
-    """Half the 20k-step benchmark budget: far above a random policy (about -1200)."""
+@pytest.mark.parametrize("matmul_dtype", ["float32", "bfloat16"])
+def test_sac_pendulum_short_budget(tmp_path, matmul_dtype):
+    """Half the 20k-step benchmark budget: far above a random policy (about -1200), also with
+    bfloat16 products."""
     result = _train_example(
-        "rl/pendulum-sac.json", tmp_path, total_env_steps=10_000, eval_interval=None
+        "rl/pendulum-sac.json",
+        tmp_path,
+        total_env_steps=10_000,
+        eval_interval=None,
+        matmul_dtype=matmul_dtype,
     )
     assert result.evaluation["mean_return"] >= -300, result.evaluation

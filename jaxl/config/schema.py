@@ -169,6 +169,12 @@ class ModelConfig(Section):
     """Each member of the Q ensemble (its input is the observation and the action)."""
     num_q: PositiveInt = 2
     """Members of the Q ensemble (2: SAC's twin critics)."""
+    matmul_dtype: Literal["float32", "bfloat16"] = "float32"
+    """Operand precision of every dense layer's matrix products. ``bfloat16`` rounds the
+    operands of the forward products and of the input gradients to bfloat16 and accumulates in
+    float32; weight gradients, parameters, optimiser state and all other operations stay float32
+    (:mod:`jaxl.models.mixed_precision`). It pays off only where the hardware multiplies
+    bfloat16 faster than float32 (GPUs; CPUs with AVX512-BF16 or AMX)."""
 
 
 def _changed(section: Section, key: str) -> bool:

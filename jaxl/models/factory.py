@@ -136,13 +136,18 @@ def make_networks(
         outputs=action.size,
         log_std=log_std,
         init_std=policy_config.init_std,
+        matmul_dtype=config.matmul_dtype,
     )
     value = None
     if with_value:
-        value = ValueNetwork(tuple(config.value.layers), config.value.activation)
+        value = ValueNetwork(
+            tuple(config.value.layers), config.value.activation, config.matmul_dtype
+        )
     q = None
     if with_q:
-        q = QEnsemble(tuple(config.q.layers), config.q.activation, config.num_q)
+        q = QEnsemble(
+            tuple(config.q.layers), config.q.activation, config.num_q, config.matmul_dtype
+        )
     return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value, q)
 
 

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxl.models.mixed_precision import MatmulDtype, dense_dot_general
+
 ACTIVATIONS = {
     "tanh": nn.tanh,
     "relu": nn.relu,
@@ -39,8 +41,13 @@ def orthogonal(scale: float = 1.0) -> nn.initializers.Initializer:
     return init
 
 
-def _dense(features: int, scale: float) -> nn.Dense:
-    return nn.Dense(features, kernel_init=orthogonal(scale))
+def _dense(features: int, scale: float, matmul_dtype: MatmulDtype, **kwargs) -> nn.Dense:
+    return nn.Dense(
+        features,
+        kernel_init=orthogonal(scale),
+        dot_general=dense_dot_general(matmul_dtype),
+        **kwargs,
+    )
 
 
 class MLP(nn.Module):
@@ -48,17 +55,20 @@ class MLP(nn.Module):
 
     :param layers: hidden widths.
     :param activation: a name from :data:`ACTIVATIONS`.
+    :param matmul_dtype: operand precision of the layers' products
+        (:mod:`jaxl.models.mixed_precision`).
     """
 
     layers: Sequence[int]
     activation: str = "tanh"
+    matmul_dtype: MatmulDtype = "float32"
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         act = ACTIVATIONS[self.activation]
         x = x.reshape(x.shape[0], -1)
         for width in self.layers:
-            x = act(_dense(width, np.sqrt(2.0))(x))
+            x = act(_dense(width, np.sqrt(2.0), self.matmul_dtype)(x))
         return x
 
 
@@ -70,6 +80,7 @@ class PolicyNetwork(nn.Module):
     :param outputs: action logits (categorical) or action dimensions (continuous).
     :param log_std: ``"state_independent"``, ``"state_dependent"`` or ``"none"`` (no std output).
     :param init_std: initial standard deviation of Gaussian heads.
+    :param matmul_dtype: operand precision of the layers' products.
     :return: ``(head, log_std)`` where ``log_std`` is ``None`` for heads without a std.
     """
 
@@ -78,20 +89,19 @@ class PolicyNetwork(nn.Module):
     outputs: int
     log_std: str = "none"
     init_std: float = 1.0
+    matmul_dtype: MatmulDtype = "float32"
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array | None]:
-        h = MLP(self.layers, self.activation)(obs)
-        head = _dense(self.outputs, 0.01)(h)
+        h = MLP(self.layers, self.activation, self.matmul_dtype)(obs)
+        head = _dense(self.outputs, 0.01, self.matmul_dtype)(h)
         init = float(np.log(self.init_std))
         if self.log_std == "state_independent":
             log_std = self.param("log_std", nn.initializers.constant(init), (self.outputs,))
             return head, jnp.broadcast_to(log_std, head.shape)
         if self.log_std == "state_dependent":
-            dense = nn.Dense(
-                self.outputs,
-                kernel_init=orthogonal(0.01),
-                bias_init=nn.initializers.constant(init),
+            dense = _dense(
+                self.outputs, 0.01, self.matmul_dtype, bias_init=nn.initializers.constant(init)
             )
             return head, dense(h)
         return head, None
@@ -102,11 +112,12 @@ class ValueNetwork(nn.Module):
 
     layers: Sequence[int]
     activation: str = "tanh"
+    matmul_dtype: MatmulDtype = "float32"
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
-        h = MLP(self.layers, self.activation)(obs)
-        return _dense(1, 1.0)(h)[:, 0]
+        h = MLP(self.layers, self.activation, self.matmul_dtype)(obs)
+        return _dense(1, 1.0, self.matmul_dtype)(h)[:, 0]
 
 
 class QNetwork(nn.Module):
@@ -114,12 +125,13 @@ class QNetwork(nn.Module):
 
     layers: Sequence[int]
     activation: str = "relu"
+    matmul_dtype: MatmulDtype = "float32"
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
         x = jnp.concatenate([obs.reshape(obs.shape[0], -1), action], axis=-1)
-        h = MLP(self.layers, self.activation)(x)
-        return _dense(1, 1.0)(h)[:, 0]
+        h = MLP(self.layers, self.activation, self.matmul_dtype)(x)
+        return _dense(1, 1.0, self.matmul_dtype)(h)[:, 0]
 
 
 class QEnsemble(nn.Module):
@@ -132,6 +144,7 @@ class QEnsemble(nn.Module):
     layers: Sequence[int]
     activation: str = "relu"
     size: int = 2
+    matmul_dtype: MatmulDtype = "float32"
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
@@ -143,4 +156,4 @@ class QEnsemble(nn.Module):
             out_axes=0,
             axis_size=self.size,
         )
-        return ensemble(self.layers, self.activation)(obs, action)
+        return ensemble(self.layers, self.activation, self.matmul_dtype)(obs, action)
