@@ -296,12 +296,16 @@ def run_baseline(algo: str, seed: int, total_steps: int, learning_starts: int) -
     return result
 
 
-def sac_trainer(algo: str, seed: int, learning_starts: int) -> Callable[[int], None]:
+def sac_trainer(
+    algo: str, seed: int, learning_starts: int, matmul_dtype: str = "float32"
+) -> Callable[[int], None]:
     """Build a SAC learner on Hopper-v5 that trains on step by step, for ``--serve-blocks``.
 
     :param algo: ``"sac-sb3"``, ``"sac-sbx"`` or ``"sac-jaxl"``.
     :param seed: seed for the environment and the learner.
     :param learning_starts: random-action steps before the first gradient step.
+    :param matmul_dtype: JAXL only: ``model_config.matmul_dtype`` (the operand precision of
+        the dense layers' products).
     :returns: ``advance(steps)``, which trains ``steps`` more env steps exactly as a training
         run does (SB3/SBX: ``model.learn(steps, reset_num_timesteps=False)``; JAXL:
         ``learner.update()`` and collecting finished episodes, as ``jaxl train`` does per
@@ -321,6 +325,7 @@ def sac_trainer(algo: str, seed: int, learning_starts: int) -> Callable[[int], N
     overrides = [
         f"learner_config.learning_starts={learning_starts}",
         "train_config.total_env_steps=100000000",
+        f"model_config.matmul_dtype={matmul_dtype}",
     ]
     learner = make_learner(load_config(JAXL_SAC_CONFIG, overrides), seed)
     per_update = learner.env_steps_per_update
@@ -335,15 +340,18 @@ def sac_trainer(algo: str, seed: int, learning_starts: int) -> Callable[[int], N
     return advance_learner
 
 
-def serve_blocks(algo: str, seed: int, learning_starts: int, warmup_steps: int) -> None:
+def serve_blocks(
+    algo: str, seed: int, learning_starts: int, warmup_steps: int, matmul_dtype: str
+) -> None:
     """Keep one SAC learner alive and train it block by block on command (``--serve-blocks``).
 
     :param algo: ``"sac-sb3"``, ``"sac-sbx"`` or ``"sac-jaxl"``.
     :param seed: seed for the environment and the learner.
     :param learning_starts: random-action steps before the first gradient step.
     :param warmup_steps: env steps trained untimed before the first block.
+    :param matmul_dtype: JAXL only: the dense layers' product precision.
     """
-    advance = sac_trainer(algo, seed, learning_starts)
+    advance = sac_trainer(algo, seed, learning_starts, matmul_dtype)
     start = time.perf_counter()
     advance(warmup_steps)
     packages = JAXL_PACKAGES if algo == "sac-jaxl" else PACKAGES + ["mujoco"]
@@ -355,6 +363,8 @@ def serve_blocks(algo: str, seed: int, learning_starts: int, warmup_steps: int) 
         "warmup_seconds": time.perf_counter() - start,
         "versions": package_versions(packages),
     }
+    if algo == "sac-jaxl":
+        ready["matmul_dtype"] = matmul_dtype
     print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         command = line.split()
@@ -493,7 +503,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=2000,
         help="--serve-blocks: untimed env steps before the first block (default 2000)",
     )
+    parser.add_argument(
+        "--matmul-dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="sac-jaxl: the dense layers' product precision (model_config.matmul_dtype)",
+    )
     args = parser.parse_args(argv)
+    if args.matmul_dtype != "float32" and args.algo != "sac-jaxl":
+        parser.error("--matmul-dtype is a JAXL option (--algo sac-jaxl)")
     if args.algo == "sac-jaxl" and not args.serve_blocks:
         parser.error("--algo sac-jaxl only runs with --serve-blocks (whole runs use the jaxl CLI)")
     if args.serve_blocks and not args.algo.startswith("sac-"):
@@ -512,7 +530,9 @@ def main(argv: list[str] | None = None) -> None:
 
         torch.set_num_threads(args.torch_threads)
     if args.serve_blocks:
-        serve_blocks(args.algo, args.seed, args.learning_starts, args.warmup_steps)
+        serve_blocks(
+            args.algo, args.seed, args.learning_starts, args.warmup_steps, args.matmul_dtype
+        )
         return
     if args.algo == "raw-env":
         result = run_raw_env(args.env, args.n_envs, args.seed, args.total_steps)

@@ -36,6 +36,9 @@ from _speed_common import (
     wait_for_idle_cpu,
 )
 
+RATIOS = (("jaxl", "sbx"), ("jaxl", "sb3"), ("jaxl-bf16", "sbx"), ("jaxl-bf16", "jaxl"))
+"""The per-round ratios reported, ``(top, bottom)``, where both were measured."""
+
 
 class BlockWorker:
     """One ``_baselines_worker.py --serve-blocks`` process and its line protocol.
@@ -251,7 +254,7 @@ def describe_spread(values: list[float]) -> str:
 
 
 def interleaved_summary(results: dict[str, InterleavedResult]) -> dict[str, Any]:
-    """Median rate of each framework and the per-round ratios JAXL/SBX and JAXL/SB3.
+    """Median rate of each framework and the per-round ratios of :data:`RATIOS`.
 
     :param results: the blocks, keyed by name.
     :returns: the JSON-ready summary.
@@ -266,11 +269,14 @@ def interleaved_summary(results: dict[str, InterleavedResult]) -> dict[str, Any]
             for name, result in results.items()
         },
     }
-    for bottom in ("sbx", "sb3"):
-        ratios = round_ratios(results, "jaxl", bottom)
-        summary[f"jaxl_over_{bottom}_per_round"] = ratios
-        summary[f"jaxl_over_{bottom}_median"] = statistics.median(ratios) if ratios else None
-        summary[f"jaxl_over_{bottom}_min"] = min(ratios) if ratios else None
+    for top, bottom in RATIOS:
+        if top not in results:
+            continue
+        ratios = round_ratios(results, top, bottom)
+        prefix = f"{top.replace('-', '_')}_over_{bottom}"
+        summary[f"{prefix}_per_round"] = ratios
+        summary[f"{prefix}_median"] = statistics.median(ratios) if ratios else None
+        summary[f"{prefix}_min"] = min(ratios) if ratios else None
     return summary
 
 
@@ -297,11 +303,11 @@ def format_interleaved(results: dict[str, InterleavedResult], title: str) -> str
             lines.append(f"{'':9s} (later blocks failed: {result.error.splitlines()[0]})")
     lines.append("(own cores: the worker's CPU time, all threads, over the block's wall time)")
     lines.append("")
-    for bottom in ("sbx", "sb3"):
-        ratios = round_ratios(results, "jaxl", bottom)
+    for top, bottom in RATIOS:
+        ratios = round_ratios(results, top, bottom)
         if ratios:
             each = ", ".join(f"{value:.2f}" for value in ratios)
-            lines.append(f"JAXL / {LABELS[bottom]} per round: {each}")
+            lines.append(f"{LABELS[top]} / {LABELS[bottom]} per round: {each}")
             lines.append(f"  {describe_spread(ratios)}")
     busy = [
         (block["other_cores"], LABELS[result.name])

@@ -45,6 +45,7 @@ LABELS = {
     "raw-env": "raw env",
     "jaxl": "JAXL",
     "jaxl-warm": "JAXL warm",
+    "jaxl-bf16": "JAXL bf16",
     "sbx": "SBX",
     "sb3": "SB3",
 }

@@ -15,14 +15,15 @@ its device replay buffer with random transitions, and then:
    Gaussian's log-probabilities, Adam and the Polyak update);
 3. measures the machine's float32 matmul rate with jitted chains of ``[256,256] x [256,256]``
    and ``[512,256] x [256,256]`` matmuls (best of ``--repeats``), with XLA's default threading,
-   i.e. the rate XLA itself reaches on these shapes (and, for reference only, the same chains
-   with bfloat16 inputs and float32 accumulation: the rate mixed precision could reach);
+   i.e. the rate XLA itself reaches on these shapes, and the same chains with bfloat16 inputs
+   and float32 accumulation (the products of ``--matmul-dtype bfloat16``);
 4. times the jitted training call in steady state (after compilation and warm-up), once
    waiting for each call's action as the training loop does (it copies the action to the host
    every step) and once back to back; and the same for the no-learn call, to separate the fixed
    per-call overhead (dispatch, action sampling, host round trip) from the gradient step;
-5. prints FLOPs per gradient step, matmul GFLOP/s, the floor time (FLOPs / best rate), the
-   measured time and measured / floor.
+5. prints FLOPs per gradient step, matmul GFLOP/s, the floor time (FLOPs / best rate; with
+   ``--matmul-dtype bfloat16``, the weight-gradient FLOPs at the float32 rate and the rest at
+   the bfloat16 rate), the measured time and measured / floor.
 
 ``--one-core`` pins the process to one CPU before JAX creates its thread pool; comparing the two
 runs gives the step's parallel efficiency on this machine (how much the second core buys).
@@ -132,8 +133,10 @@ def analytic_flops(
     :param q_hidden: each critic's hidden widths.
     :param num_q: critics in the ensemble.
     :param batch: batch size.
-    :returns: ``critic_matmul``, ``actor_matmul``, ``matmul`` (their sum), ``param_updates``
-        (estimate), ``total`` and the parameter counts ``policy_params`` and ``q_params``.
+    :returns: ``critic_matmul``, ``actor_matmul``, ``matmul`` (their sum),
+        ``weight_grad_matmul`` (the part that computes weight gradients, which stays float32
+        with ``matmul_dtype: bfloat16``), ``param_updates`` (estimate), ``total`` and the
+        parameter counts ``policy_params`` and ``q_params``.
     """
     policy = dense_sizes(obs_dim, policy_hidden, [action_dim, action_dim])  # mean, log-std
     q = dense_sizes(obs_dim + action_dim, q_hidden, [1])
@@ -157,6 +160,7 @@ def analytic_flops(
         "critic_matmul": critic,
         "actor_matmul": actor,
         "matmul": critic + actor,
+        "weight_grad_matmul": weight_grads_q + policy_fwd,
         "param_updates": updates,
         "total": critic + actor + updates,
         "policy_params": float(policy_params),
@@ -313,7 +317,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     :param args: the parsed command line.
     :returns: the report.
     """
-    overrides = [f"learner_config.buffer_config.buffer_size={args.buffer_size}"]
+    overrides = [
+        f"learner_config.buffer_config.buffer_size={args.buffer_size}",
+        f"model_config.matmul_dtype={args.matmul_dtype}",
+    ]
     config = load_config(args.config, overrides)
     learner = make_learner(config, args.seed)
     if not isinstance(learner, SACLearner):
@@ -350,12 +357,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             f"{m}x{k}@{k}x{n}": matmul_rate(m, k, n, args.chain, args.repeats)
             for m, k, n in MATMUL_SHAPES
         }
-        # For reference only: the floor and JAXL's step are float32, as SBX's are.
+        # The floor of a bfloat16 step (--matmul-dtype bfloat16) counts these; for a float32
+        # step, as SBX's, they are for reference only.
         rates_bf16 = {
             f"{m}x{k}@{k}x{n}": matmul_rate(m, k, n, args.chain, args.repeats, jnp.bfloat16)
             for m, k, n in MATMUL_SHAPES
         }
     best_rate = max(rate["gflops_best"] for rate in rates.values()) * 1e9
+    best_rate_bf16 = max(rate["gflops_best"] for rate in rates_bf16.values()) * 1e9
+    if args.matmul_dtype == "bfloat16":
+        # Weight gradients are multiplied in float32, everything else at the bfloat16 rate.
+        weight_grads = analytic["weight_grad_matmul"]
+
+        def floor(flops: float) -> float:
+            return weight_grads / best_rate + max(flops - weight_grads, 0.0) / best_rate_bf16
+
+    else:
+
+        def floor(flops: float) -> float:
+            return flops / best_rate
 
     print(f"timing the SAC step ({args.warmup} warm-up + {args.calls} calls, each way) ...")
     timing_learn = runner.time_calls(True, args.calls, args.warmup)
@@ -365,6 +385,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "sac_flop_floor",
         "config": str(Path(args.config)),
         "overrides": overrides,
+        "matmul_dtype": args.matmul_dtype,
         "shapes": {
             "obs": obs_dim,
             "action": action_dim,
@@ -385,15 +406,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "matmul_bfloat16_inputs": rates_bf16,
         "matmul_other_cores": matmul_meter.other_cores,
         "best_rate_flops_per_s": best_rate,
+        "best_bfloat16_rate_flops_per_s": best_rate_bf16,
         "timing": {"learn": timing_learn, "no_learn": timing_act},
-        "floor_s": flops_learn / best_rate,
-        "gradient_step_floor_s": (flops_learn - flops_act) / best_rate,
+        "floor_s": floor(flops_learn),
+        "gradient_step_floor_s": floor(flops_learn - flops_act),
         "measured_s": timing_learn["synced_s"],
-        "measured_over_floor": timing_learn["synced_s"] * best_rate / flops_learn,
+        "measured_over_floor": timing_learn["synced_s"] / floor(flops_learn),
         "gradient_step_measured_s": gradient_step_s,
-        "gradient_step_measured_over_floor": gradient_step_s
-        * best_rate
-        / (flops_learn - flops_act),
+        "gradient_step_measured_over_floor": gradient_step_s / floor(flops_learn - flops_act),
         "jax": {"version": jax.__version__, "devices": [str(d) for d in jax.devices()]},
         "cpus_used": len(os.sched_getaffinity(0)),
         "machine": machine_info(),
@@ -432,10 +452,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"(matmuls only), {flops['xla_gradient_step'] / flops['analytic_total']:.3f} (with updates)",
         "",
     ]
+    bfloat16 = report.get("matmul_dtype") == "bfloat16"
     titles = {
         "matmul": "float32 matmul rate (jitted chains, XLA's default threading)",
-        "matmul_bfloat16_inputs": "for reference, not in the floor: bfloat16 inputs, float32 "
-        "accumulation",
+        "matmul_bfloat16_inputs": "bfloat16 inputs, float32 accumulation"
+        + ("" if bfloat16 else " (for reference, not in the floor)"),
     }
     for field, title in titles.items():
         lines.append(title)
@@ -457,8 +478,14 @@ def format_report(report: dict[str, Any]) -> str:
         f"{act['synced_median_s'] * ms:7.3f} ms, best {act['synced_best_s'] * ms:7.3f} ms; "
         f"back to back {act['pipelined_s'] * ms:7.3f} ms",
         "",
-        f"floor = XLA FLOPs / best matmul rate ({report['best_rate_flops_per_s'] / 1e9:.1f} "
-        "GFLOP/s)",
+        (
+            f"floor = weight-gradient FLOPs (by hand) / best float32 rate "
+            f"({report['best_rate_flops_per_s'] / 1e9:.1f} GFLOP/s) + the other XLA FLOPs / "
+            f"best bfloat16 rate ({report['best_bfloat16_rate_flops_per_s'] / 1e9:.1f} GFLOP/s)"
+            if bfloat16
+            else f"floor = XLA FLOPs / best matmul rate "
+            f"({report['best_rate_flops_per_s'] / 1e9:.1f} GFLOP/s)"
+        ),
         f"  training call:  floor {report['floor_s'] * ms:7.3f} ms, measured "
         f"{report['measured_s'] * ms:7.3f} ms, measured / floor "
         f"{report['measured_over_floor']:6.2f}",
@@ -506,6 +533,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chain", type=int, default=64, help="matmuls per timed matmul call")
     parser.add_argument("--repeats", type=int, default=10, help="timed matmul calls (best)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--matmul-dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="model_config.matmul_dtype of the timed step (default float32, as SBX); the "
+        "floor of a bfloat16 step takes its weight gradients at the float32 rate and the rest "
+        "at the bfloat16 rate",
+    )
     parser.add_argument(
         "--one-core",
         action="store_true",

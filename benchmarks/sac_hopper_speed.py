@@ -45,7 +45,11 @@ interleaved (``benchmarks/_interleaved.py``): one process per framework is warme
 and kept alive, and then each trains ``--block-steps`` env steps in turn, for ``--rounds``
 rounds. JAXL trains through the same ``learner.update()`` that ``jaxl train`` calls; SB3 and
 SBX through ``model.learn(N, reset_num_timesteps=False)``. The per-round ratios JAXL/SBX and
-JAXL/SB3 compare blocks that ran within a minute of each other.
+JAXL/SB3 compare blocks that ran within a minute of each other. ``--jaxl-bf16`` adds a fourth
+worker, JAXL with ``model_config.matmul_dtype=bfloat16`` (bfloat16 operands and float32
+accumulation in the dense layers' forward products and input gradients; see
+:mod:`jaxl.models.mixed_precision`), and reports its per-round ratios to SBX and to float32
+JAXL; SBX and SB3 always run in float32.
 
 The machinery shared with ``ppo_cartpole_speed.py`` lives in ``benchmarks/_speed_common.py``.
 This script only needs the Python standard library. Example::
@@ -140,16 +144,26 @@ def interleaved_commands(args: argparse.Namespace) -> dict[str, list[str]]:
     """The ``--serve-blocks`` worker command of each framework the interleaved rounds train.
 
     :param args: the parsed command line.
-    :returns: the commands, keyed by name, in round order (JAXL, SBX, SB3 among ``--only``).
+    :returns: the commands, keyed by name, in round order (JAXL, JAXL with bfloat16 products
+        when ``--jaxl-bf16``, SBX, SB3, among ``--only``).
     """
     warmup = args.learning_starts + STEADY_SKIP
+    workers = [
+        ("jaxl", "jaxl", LIBRARY_VENV),
+        ("sbx", "sbx", BENCH_VENV),
+        ("sb3", "sb3", BENCH_VENV),
+    ]
+    if args.jaxl_bf16:
+        workers.insert(1, ("jaxl-bf16", "jaxl", LIBRARY_VENV))
     commands = {}
-    for name, venv in (("jaxl", LIBRARY_VENV), ("sbx", BENCH_VENV), ("sb3", BENCH_VENV)):
-        if name not in args.only:
+    for name, algo, venv in workers:
+        if algo not in args.only:
             continue
-        command = [str(venv_python(venv)), str(WORKER), "--algo", f"sac-{name}", "--serve-blocks"]
+        command = [str(venv_python(venv)), str(WORKER), "--algo", f"sac-{algo}", "--serve-blocks"]
         command += ["--seed", str(args.seed), "--learning-starts", str(args.learning_starts)]
         command += ["--warmup-steps", str(warmup)]
+        if name == "jaxl-bf16":
+            command += ["--matmul-dtype", "bfloat16"]
         if name == "sb3" and args.torch_threads > 0:
             command += ["--torch-threads", str(args.torch_threads)]
         commands[name] = command
@@ -263,6 +277,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=1000,
         help="env steps per interleaved block (a multiple of 1000; default 1000)",
+    )
+    parser.add_argument(
+        "--jaxl-bf16",
+        action="store_true",
+        help="also interleave JAXL with bfloat16 products (model_config.matmul_dtype=bfloat16); "
+        "the whole runs stay float32",
     )
     args = parser.parse_args(argv)
     if args.block_steps <= 0 or args.block_steps % 1000:
