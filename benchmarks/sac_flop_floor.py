@@ -365,17 +365,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         }
     best_rate = max(rate["gflops_best"] for rate in rates.values()) * 1e9
     best_rate_bf16 = max(rate["gflops_best"] for rate in rates_bf16.values()) * 1e9
-    if args.matmul_dtype == "bfloat16":
-        # Weight gradients are multiplied in float32, everything else at the bfloat16 rate.
-        weight_grads = analytic["weight_grad_matmul"]
+    # In bfloat16, weight gradients are multiplied in float32 and the rest at the bfloat16 rate.
+    bfloat16 = args.matmul_dtype == "bfloat16"
+    float32_flops = analytic["weight_grad_matmul"] if bfloat16 else 0.0
+    other_rate = best_rate_bf16 if bfloat16 else best_rate
 
-        def floor(flops: float) -> float:
-            return weight_grads / best_rate + max(flops - weight_grads, 0.0) / best_rate_bf16
-
-    else:
-
-        def floor(flops: float) -> float:
-            return flops / best_rate
+    def floor(flops: float) -> float:
+        return float32_flops / best_rate + max(flops - float32_flops, 0.0) / other_rate
 
     print(f"timing the SAC step ({args.warmup} warm-up + {args.calls} calls, each way) ...")
     timing_learn = runner.time_calls(True, args.calls, args.warmup)

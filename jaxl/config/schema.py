@@ -88,6 +88,8 @@ UnitInterval = Annotated[
     _number_check("a number in [0, 1]", integer=False, minimum=0.0, inclusive=True, maximum=1.0),
 ]
 Activation = Literal["tanh", "relu", "gelu", "elu", "silu", "identity"]
+MatmulDtype = Literal["float32", "bfloat16"]
+"""The operand precision of dense layers' matrix products (:mod:`jaxl.models.mixed_precision`)."""
 
 
 READING_A_RUN = "reading_a_run"
@@ -169,7 +171,7 @@ class ModelConfig(Section):
     """Each member of the Q ensemble (its input is the observation and the action)."""
     num_q: PositiveInt = 2
     """Members of the Q ensemble (2: SAC's twin critics)."""
-    matmul_dtype: Literal["float32", "bfloat16"] = "float32"
+    matmul_dtype: MatmulDtype = "float32"
     """Operand precision of every dense layer's matrix products. ``bfloat16`` rounds the
     operands of the forward products and of the input gradients to bfloat16 and accumulates in
     float32; weight gradients, parameters, optimiser state and all other operations stay float32

@@ -16,13 +16,11 @@ included.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 import jax
 import jax.numpy as jnp
 
-MatmulDtype = Literal["float32", "bfloat16"]
-"""The operand precision of dense layers' matrix products (see :func:`dense_dot_general`)."""
+from jaxl.config.schema import MatmulDtype
 
 
 def _product(lhs: jax.Array, rhs: jax.Array, dtype: jnp.dtype) -> jax.Array:

@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxl.models.mixed_precision import MatmulDtype, dense_dot_general
+from jaxl.config.schema import MatmulDtype
+from jaxl.models.mixed_precision import dense_dot_general
 
 ACTIVATIONS = {
     "tanh": nn.tanh,
