@@ -22,8 +22,8 @@ its device replay buffer with random transitions, and then:
    every step) and once back to back; and the same for the no-learn call, to separate the fixed
    per-call overhead (dispatch, action sampling, host round trip) from the gradient step;
 5. prints FLOPs per gradient step, matmul GFLOP/s, the floor time (FLOPs / best rate; with
-   ``--matmul-dtype bfloat16``, the weight-gradient FLOPs at the float32 rate and the rest at
-   the bfloat16 rate), the measured time and measured / floor.
+   ``--matmul-dtype bfloat16``, the products between hidden layers at the bfloat16 rate and
+   the rest at the float32 rate), the measured time and measured / floor.
 
 ``--one-core`` pins the process to one CPU before JAX creates its thread pool; comparing the two
 runs gives the step's parallel efficiency on this machine (how much the second core buys).
@@ -134,8 +134,9 @@ def analytic_flops(
     :param num_q: critics in the ensemble.
     :param batch: batch size.
     :returns: ``critic_matmul``, ``actor_matmul``, ``matmul`` (their sum),
-        ``weight_grad_matmul`` (the part that computes weight gradients, which stays float32
-        with ``matmul_dtype: bfloat16``), ``param_updates`` (estimate), ``total`` and the
+        ``hidden_matmul`` (the forward and input-gradient products between hidden layers: the
+        part that ``matmul_dtype: bfloat16`` rounds; first and output layers and weight
+        gradients stay float32), ``param_updates`` (estimate), ``total`` and the
         parameter counts ``policy_params`` and ``q_params``.
     """
     policy = dense_sizes(obs_dim, policy_hidden, [action_dim, action_dim])  # mean, log-std
@@ -148,7 +149,13 @@ def analytic_flops(
         i, o = layers[0]
         return 2.0 * batch * i * o
 
+    def between_hidden(hidden: list[int]) -> float:
+        return forward(list(zip(hidden[:-1], hidden[1:], strict=True)))
+
     policy_fwd, q_fwd = forward(policy), num_q * forward(q)
+    # Each forward pass and each input gradient multiplies between hidden layers once: the
+    # critic loss runs 1 policy and 3 Q passes of them, the actor loss 2 of each.
+    hidden_policy, hidden_q = between_hidden(policy_hidden), num_q * between_hidden(q_hidden)
     weight_grads_q = q_fwd
     input_grads_q = q_fwd  # all layers, down to the action input
     critic = policy_fwd + q_fwd + q_fwd + weight_grads_q + (input_grads_q - num_q * first(q))
@@ -160,7 +167,7 @@ def analytic_flops(
         "critic_matmul": critic,
         "actor_matmul": actor,
         "matmul": critic + actor,
-        "weight_grad_matmul": weight_grads_q + policy_fwd,
+        "hidden_matmul": 3 * hidden_policy + 5 * hidden_q,
         "param_updates": updates,
         "total": critic + actor + updates,
         "policy_params": float(policy_params),
@@ -365,13 +372,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         }
     best_rate = max(rate["gflops_best"] for rate in rates.values()) * 1e9
     best_rate_bf16 = max(rate["gflops_best"] for rate in rates_bf16.values()) * 1e9
-    # In bfloat16, weight gradients are multiplied in float32 and the rest at the bfloat16 rate.
+    # In bfloat16, the products between hidden layers run at the bfloat16 rate, the rest at the
+    # float32 rate.
     bfloat16 = args.matmul_dtype == "bfloat16"
-    float32_flops = analytic["weight_grad_matmul"] if bfloat16 else 0.0
-    other_rate = best_rate_bf16 if bfloat16 else best_rate
+    bfloat16_flops = analytic["hidden_matmul"] if bfloat16 else 0.0
 
     def floor(flops: float) -> float:
-        return float32_flops / best_rate + max(flops - float32_flops, 0.0) / other_rate
+        return bfloat16_flops / best_rate_bf16 + max(flops - bfloat16_flops, 0.0) / best_rate
 
     print(f"timing the SAC step ({args.warmup} warm-up + {args.calls} calls, each way) ...")
     timing_learn = runner.time_calls(True, args.calls, args.warmup)
@@ -475,9 +482,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"back to back {act['pipelined_s'] * ms:7.3f} ms",
         "",
         (
-            f"floor = weight-gradient FLOPs (by hand) / best float32 rate "
-            f"({report['best_rate_flops_per_s'] / 1e9:.1f} GFLOP/s) + the other XLA FLOPs / "
-            f"best bfloat16 rate ({report['best_bfloat16_rate_flops_per_s'] / 1e9:.1f} GFLOP/s)"
+            f"floor = FLOPs between hidden layers (by hand) / best bfloat16 rate "
+            f"({report['best_bfloat16_rate_flops_per_s'] / 1e9:.1f} GFLOP/s) + the other XLA "
+            f"FLOPs / best float32 rate ({report['best_rate_flops_per_s'] / 1e9:.1f} GFLOP/s)"
             if bfloat16
             else f"floor = XLA FLOPs / best matmul rate "
             f"({report['best_rate_flops_per_s'] / 1e9:.1f} GFLOP/s)"
@@ -534,8 +541,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["float32", "bfloat16"],
         default="float32",
         help="model_config.matmul_dtype of the timed step (default float32, as SBX); the "
-        "floor of a bfloat16 step takes its weight gradients at the float32 rate and the rest "
-        "at the bfloat16 rate",
+        "floor of a bfloat16 step takes the products between hidden layers at the bfloat16 rate "
+        "and the rest at the float32 rate",
     )
     parser.add_argument(
         "--one-core",

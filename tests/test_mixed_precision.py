@@ -73,19 +73,36 @@ def test_unknown_dtype_is_refused():
         dense_dot_general("float16")
 
 
+def _hopper_sac_networks(matmul_dtype: str):
+    config = load_config(CONFIGS / "rl" / "hopper-sac.json").model
+    return make_networks(
+        config.model_copy(update={"matmul_dtype": matmul_dtype}),
+        HOPPER_ACTIONS,
+        with_q=True,
+        continuous_default="squashed_gaussian",
+    )
+
+
+@pytest.mark.parametrize("matmul_dtype, rounded_products", [("float32", 0), ("bfloat16", 1)])
+def test_only_products_between_hidden_layers_are_rounded(matmul_dtype, rounded_products):
+    """With two hidden layers, one product per network is rounded: the first layer (raw
+    observations and actions) and the output layers (Q values, action means and log-stds)
+    multiply in float32."""
+    nets = _hopper_sac_networks(matmul_dtype)
+    obs, action = jnp.zeros((4, 11)), jnp.zeros((4, 3))
+    params = nets.init(jax.random.PRNGKey(0), obs[:1])
+    programs = {
+        "q": jax.make_jaxpr(nets.q_values)(params["q"], obs, action),
+        "policy": jax.make_jaxpr(nets.policy.apply)(params["policy"], obs),
+    }
+    for name, program in programs.items():
+        assert str(program).count("custom_vjp_call") == rounded_products, name
+
+
 def test_sac_networks_in_bfloat16_keep_float32_parameters():
     """Same parameter tree and dtypes as float32 (checkpoints do not depend on the product
     precision), outputs within bfloat16 rounding of the float32 networks' and not equal to them."""
-    config = load_config(CONFIGS / "rl" / "hopper-sac.json").model
-    nets = {
-        dtype: make_networks(
-            config.model_copy(update={"matmul_dtype": dtype}),
-            HOPPER_ACTIONS,
-            with_q=True,
-            continuous_default="squashed_gaussian",
-        )
-        for dtype in ("float32", "bfloat16")
-    }
+    nets = {dtype: _hopper_sac_networks(dtype) for dtype in ("float32", "bfloat16")}
     obs = jax.random.normal(jax.random.PRNGKey(1), (8, 11))
     params = nets["float32"].init(jax.random.PRNGKey(0), obs[:1])
     params_bf16 = nets["bfloat16"].init(jax.random.PRNGKey(0), obs[:1])

@@ -172,10 +172,10 @@ class ModelConfig(Section):
     num_q: PositiveInt = 2
     """Members of the Q ensemble (2: SAC's twin critics)."""
     matmul_dtype: MatmulDtype = "float32"
-    """Operand precision of every dense layer's matrix products. ``bfloat16`` rounds the
-    operands of the forward products and of the input gradients to bfloat16 and accumulates in
-    float32; weight gradients, parameters, optimiser state and all other operations stay float32
-    (:mod:`jaxl.models.mixed_precision`). It pays off only where the hardware multiplies
+    """Operand precision of the matrix products between hidden layers. ``bfloat16`` rounds the
+    operands of their forward products and of their input gradients to bfloat16 and accumulates
+    in float32; the first and the output layers, weight gradients, parameters, optimiser state
+    and all other operations stay float32 (:mod:`jaxl.models.mixed_precision`). It pays off only where the hardware multiplies
     bfloat16 faster than float32 (GPUs; CPUs with AVX512-BF16 or AMX)."""
 
 

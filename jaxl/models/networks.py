@@ -42,7 +42,9 @@ def orthogonal(scale: float = 1.0) -> nn.initializers.Initializer:
     return init
 
 
-def _dense(features: int, scale: float, matmul_dtype: MatmulDtype, **kwargs) -> nn.Dense:
+def _dense(
+    features: int, scale: float, matmul_dtype: MatmulDtype = "float32", **kwargs
+) -> nn.Dense:
     return nn.Dense(
         features,
         kernel_init=orthogonal(scale),
@@ -56,8 +58,9 @@ class MLP(nn.Module):
 
     :param layers: hidden widths.
     :param activation: a name from :data:`ACTIVATIONS`.
-    :param matmul_dtype: operand precision of the layers' products
-        (:mod:`jaxl.models.mixed_precision`).
+    :param matmul_dtype: operand precision of the products between hidden layers
+        (:mod:`jaxl.models.mixed_precision`); the first layer, which reads the raw input,
+        always multiplies in float32.
     """
 
     layers: Sequence[int]
@@ -68,8 +71,9 @@ class MLP(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         act = ACTIVATIONS[self.activation]
         x = x.reshape(x.shape[0], -1)
-        for width in self.layers:
-            x = act(_dense(width, np.sqrt(2.0), self.matmul_dtype)(x))
+        for i, width in enumerate(self.layers):
+            dtype = self.matmul_dtype if i > 0 else "float32"
+            x = act(_dense(width, np.sqrt(2.0), dtype)(x))
         return x
 
 
@@ -81,7 +85,7 @@ class PolicyNetwork(nn.Module):
     :param outputs: action logits (categorical) or action dimensions (continuous).
     :param log_std: ``"state_independent"``, ``"state_dependent"`` or ``"none"`` (no std output).
     :param init_std: initial standard deviation of Gaussian heads.
-    :param matmul_dtype: operand precision of the layers' products.
+    :param matmul_dtype: operand precision of the torso's products between hidden layers.
     :return: ``(head, log_std)`` where ``log_std`` is ``None`` for heads without a std.
     """
 
@@ -95,15 +99,13 @@ class PolicyNetwork(nn.Module):
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array | None]:
         h = MLP(self.layers, self.activation, self.matmul_dtype)(obs)
-        head = _dense(self.outputs, 0.01, self.matmul_dtype)(h)
+        head = _dense(self.outputs, 0.01)(h)
         init = float(np.log(self.init_std))
         if self.log_std == "state_independent":
             log_std = self.param("log_std", nn.initializers.constant(init), (self.outputs,))
             return head, jnp.broadcast_to(log_std, head.shape)
         if self.log_std == "state_dependent":
-            dense = _dense(
-                self.outputs, 0.01, self.matmul_dtype, bias_init=nn.initializers.constant(init)
-            )
+            dense = _dense(self.outputs, 0.01, bias_init=nn.initializers.constant(init))
             return head, dense(h)
         return head, None
 
@@ -118,7 +120,7 @@ class ValueNetwork(nn.Module):
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         h = MLP(self.layers, self.activation, self.matmul_dtype)(obs)
-        return _dense(1, 1.0, self.matmul_dtype)(h)[:, 0]
+        return _dense(1, 1.0)(h)[:, 0]
 
 
 class QNetwork(nn.Module):
@@ -132,7 +134,7 @@ class QNetwork(nn.Module):
     def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
         x = jnp.concatenate([obs.reshape(obs.shape[0], -1), action], axis=-1)
         h = MLP(self.layers, self.activation, self.matmul_dtype)(x)
-        return _dense(1, 1.0, self.matmul_dtype)(h)[:, 0]
+        return _dense(1, 1.0)(h)[:, 0]
 
 
 class QEnsemble(nn.Module):
