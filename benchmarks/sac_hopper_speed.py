@@ -47,7 +47,7 @@ rounds. JAXL trains through the same ``learner.update()`` that ``jaxl train`` ca
 SBX through ``model.learn(N, reset_num_timesteps=False)``. The per-round ratios JAXL/SBX and
 JAXL/SB3 compare blocks that ran within a minute of each other. ``--jaxl-bf16`` adds a fourth
 worker, JAXL with ``model_config.matmul_dtype=bfloat16`` (bfloat16 operands and float32
-accumulation in the dense layers' forward products and input gradients; see
+accumulation in the forward products and input gradients between hidden layers; see
 :mod:`jaxl.models.mixed_precision`), and reports its per-round ratios to SBX and to float32
 JAXL; SBX and SB3 always run in float32.
 
