@@ -175,8 +175,9 @@ class ModelConfig(Section):
     """Operand precision of the matrix products between hidden layers. ``bfloat16`` rounds the
     operands of their forward products and of their input gradients to bfloat16 and accumulates
     in float32; the first and the output layers, weight gradients, parameters, optimiser state
-    and all other operations stay float32 (:mod:`jaxl.models.mixed_precision`). It pays off only where the hardware multiplies
-    bfloat16 faster than float32 (GPUs; CPUs with AVX512-BF16 or AMX)."""
+    and all other operations stay float32 (:mod:`jaxl.models.mixed_precision`). It pays off
+    only where the hardware multiplies bfloat16 faster than float32 (GPUs; CPUs with
+    AVX512-BF16 or AMX)."""
 
 
 def _changed(section: Section, key: str) -> bool:

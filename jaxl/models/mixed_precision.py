@@ -3,11 +3,11 @@
 With ``model_config.matmul_dtype: "bfloat16"`` every dense layer between two hidden layers
 multiplies bfloat16-rounded operands and accumulates in float32, in its forward pass and in the
 gradient with respect to its input (:mod:`jaxl.models.networks` keeps the first layer, which
-reads raw observations and actions, and the output layers in float32: they hold almost none of
-the arithmetic of 256-wide networks, and their outputs, Q values above all, are where rounding
-would reach the losses directly). The gradient with respect to its weights is multiplied in float32: on the CPU, XLA runs
-that product (``x.T @ g``, contracting the batch axis) through its own dot, which has no
-bfloat16-in, float32-out kernel. Parameters, optimiser state, activations, losses and every
+reads raw observations and actions, and the output layers in float32: they hold little of the
+arithmetic of 256-wide networks, and their outputs, Q values above all, are where rounding would
+reach the losses directly). The gradient with respect to its weights is multiplied in float32:
+on the CPU, XLA runs that product (``x.T @ g``, contracting the batch axis) through its own dot,
+which has no bfloat16-in, float32-out kernel. Parameters, optimiser state, activations, losses and every
 other operation stay float32, so only the rounding of the products' operands changes: about three
 significant digits, the precision that bfloat16 training on GPUs and TPUs also uses.
 
