@@ -51,15 +51,25 @@ def _checkpoints(run_dir: Path) -> list[int]:
 
 
 def _train_in_a_subprocess(config: Path, stderr: int) -> tuple[subprocess.Popen, Path]:
-    """``jaxl train CONFIG --seed 5`` in its own process, and its run directory."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "JAX_PLATFORMS": "cpu"},
-    )
+    """``jaxl train CONFIG --seed 5`` in its own process, and its run directory.
+
+    The child gets the default SIGINT disposition, as in a terminal, however the tests were
+    started: a process started as a background job without job control ignores SIGINT, its
+    children inherit that, and jaxl leaves an ignored SIGINT ignored (as ``nohup`` expects). A
+    handled signal, unlike an ignored one, is reset to the default in the child.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jaxl.cli", "train", str(config), "--seed", "5"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "JAX_PLATFORMS": "cpu"},
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return process, Path(process.stdout.readline().strip())
 
 
