@@ -7,9 +7,9 @@ reads raw observations and actions, and the output layers in float32: they hold 
 arithmetic of 256-wide networks, and their outputs, Q values above all, are where rounding would
 reach the losses directly). The gradient with respect to its weights is multiplied in float32:
 on the CPU, XLA runs that product (``x.T @ g``, contracting the batch axis) through its own dot,
-which has no bfloat16-in, float32-out kernel. Parameters, optimiser state, activations, losses and every
-other operation stay float32, so only the rounding of the products' operands changes: about three
-significant digits, the precision that bfloat16 training on GPUs and TPUs also uses.
+which has no bfloat16-in, float32-out kernel. Parameters, optimiser state, activations, losses
+and every other operation stay float32, so only the rounding of the products' operands changes:
+about three significant digits, the precision that bfloat16 training on GPUs and TPUs also uses.
 
 The products' float32 accumulation is what keeps this safe for value learning; a layer computed
 wholly in bfloat16 (Flax's ``Dense(dtype=jnp.bfloat16)``) would also round its outputs, Q values
