@@ -11,7 +11,7 @@ from conftest import CONFIGS
 
 from jaxl.config import load_config
 from jaxl.models.factory import make_networks
-from jaxl.models.mixed_precision import bfloat16_matmul
+from jaxl.models.mixed_precision import bfloat16_matmul, dense_dot_general
 
 HOPPER_OBS = gym.spaces.Box(-np.inf, np.inf, (11,), np.float32)
 HOPPER_ACTIONS = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
@@ -68,8 +68,12 @@ def test_gradient_under_vmap_matches_member_by_member(operands):
         )
 
 
-def hopper_sac_networks(matmul_dtype: str = "float32"):
-    """JAXL's Hopper SAC networks (256x256 policy and twin Q) with products in ``matmul_dtype``."""
+def test_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="matmul_dtype"):
+        dense_dot_general("float16")
+
+
+def _hopper_sac_networks(matmul_dtype: str):
     config = load_config(CONFIGS / "rl" / "hopper-sac.json").model
     return make_networks(
         config.model_copy(update={"matmul_dtype": matmul_dtype}),
@@ -84,8 +88,7 @@ def test_only_products_between_hidden_layers_are_rounded(matmul_dtype, rounded_p
     """With two hidden layers, one product per network is rounded: the first layer (raw
     observations and actions) and the output layers (Q values, action means and log-stds)
     multiply in float32."""
-    nets = hopper_sac_networks(matmul_dtype)
-    # Four rows: below NARROW_MIN_ROWS, so the output layers take Flax's own product.
+    nets = _hopper_sac_networks(matmul_dtype)
     obs, action = jnp.zeros((4, 11)), jnp.zeros((4, 3))
     params = nets.init(jax.random.PRNGKey(0), obs[:1])
     programs = {
@@ -99,7 +102,7 @@ def test_only_products_between_hidden_layers_are_rounded(matmul_dtype, rounded_p
 def test_sac_networks_in_bfloat16_keep_float32_parameters():
     """Same parameter tree and dtypes as float32 (checkpoints do not depend on the product
     precision), outputs within bfloat16 rounding of the float32 networks' and not equal to them."""
-    nets = {dtype: hopper_sac_networks(dtype) for dtype in ("float32", "bfloat16")}
+    nets = {dtype: _hopper_sac_networks(dtype) for dtype in ("float32", "bfloat16")}
     obs = jax.random.normal(jax.random.PRNGKey(1), (8, 11))
     params = nets["float32"].init(jax.random.PRNGKey(0), obs[:1])
     params_bf16 = nets["bfloat16"].init(jax.random.PRNGKey(0), obs[:1])

@@ -18,8 +18,12 @@ included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
+
+from jaxl.config.schema import MatmulDtype
 
 
 def _product(lhs: jax.Array, rhs: jax.Array, dtype: jnp.dtype) -> jax.Array:
@@ -63,3 +67,33 @@ def _backward(
 
 
 bfloat16_matmul.defvjp(_forward, _backward)
+
+
+def _bfloat16_dot_general(
+    lhs: jax.Array,
+    rhs: jax.Array,
+    dimension_numbers: tuple,
+    precision: jax.lax.Precision | None = None,
+    preferred_element_type: jnp.dtype | None = None,
+) -> jax.Array:
+    """:func:`jax.lax.dot_general` for Flax's ``Dense``: contracts the last axis of ``lhs``
+    (any leading axes) with the first of a matrix ``rhs``, through :func:`bfloat16_matmul`."""
+    expected = (((lhs.ndim - 1,), (0,)), ((), ()))
+    if dimension_numbers != expected or rhs.ndim != 2 or preferred_element_type is not None:
+        raise ValueError(
+            f"bfloat16 dense product: expected a dense layer's contraction {expected}, got "
+            f"{dimension_numbers} for shapes {lhs.shape} and {rhs.shape}"
+        )
+    leading = lhs.shape[:-1]
+    out = bfloat16_matmul(lhs.reshape(-1, lhs.shape[-1]), rhs)
+    return out.reshape(*leading, rhs.shape[1])
+
+
+def dense_dot_general(matmul_dtype: MatmulDtype) -> Callable[..., jax.Array] | None:
+    """The ``dot_general`` a Flax ``Dense`` layer should use for ``matmul_dtype``: ``None``
+    (Flax's default float32 product) or the bfloat16 product of :func:`bfloat16_matmul`."""
+    if matmul_dtype == "float32":
+        return None
+    if matmul_dtype == "bfloat16":
+        return _bfloat16_dot_general
+    raise ValueError(f"matmul_dtype: expected 'float32' or 'bfloat16', got {matmul_dtype!r}")

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.config.schema import MatmulDtype
-from jaxl.models.dense_products import dense_dot_general
+from jaxl.models.mixed_precision import dense_dot_general
 
 ACTIVATIONS = {
     "tanh": nn.tanh,
@@ -48,7 +48,7 @@ def _dense(
     return nn.Dense(
         features,
         kernel_init=orthogonal(scale),
-        dot_general=dense_dot_general(matmul_dtype, features),
+        dot_general=dense_dot_general(matmul_dtype),
         **kwargs,
     )
 
