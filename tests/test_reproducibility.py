@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,6 +114,34 @@ def test_resume_after_sigkill_equals_uninterrupted(
     for a, b in zip(_final_state(run_dir), _final_state(uninterrupted), strict=True):
         np.testing.assert_array_equal(a, b)
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
+
+
+def test_resume_from_a_checkpoint_between_rows_keeps_the_episodes_since_the_last_row(
+    tmp_path, small_ppo_config
+):
+    """A checkpoint taken between two rows of ``metrics.csv`` (update 9 of rows every 4) carries
+    the training episodes completed since the last row, so that the resumed run's next row (12)
+    averages the same episodes as the uninterrupted run's. Before, a resume dropped them and
+    ``train_return`` differed."""
+    small_ppo_config["logging_config"].update(
+        log_interval=4, checkpoint_interval=3, keep_checkpoints=10
+    )
+    small_ppo_config["train_config"].update(total_env_steps=256 * 16, eval_interval=8)
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    uninterrupted = start_training(config, seed=5).run.path
+    assert _checkpoints(uninterrupted) == [3, 6, 9, 12, 15, 16]
+
+    # A run killed after its checkpoint at update 9: the newer checkpoints never happened.
+    interrupted = tmp_path / "interrupted"
+    shutil.copytree(uninterrupted, interrupted)
+    for step in (12, 15, 16):
+        shutil.rmtree(interrupted / "checkpoints" / str(step))
+    assert main(["resume", str(interrupted)]) == 0
+
+    rows = _deterministic_columns(uninterrupted)
+    assert [row["update"] for row in rows] == ["4", "8", "12", "16"]
+    assert int(rows[2]["train_episodes"]) > 0
+    assert _deterministic_columns(interrupted) == rows
 
 
 def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path, small_ppo_config):

@@ -17,6 +17,11 @@ from jaxl.training.metrics import MetricsLog
 from jaxl.training.progress import Progress
 from jaxl.training.run_dir import RunDirectory, write_json_atomic
 
+EPISODES_SINCE_ROW = "episodes_since_row"
+"""Key of a checkpoint's record that holds the training episodes completed since the last row of
+``metrics.csv``, as ``[return, length]`` pairs: the next row's ``train_return`` averages them too,
+after a resume as without one."""
+
 EVAL_SEED_OFFSET = 1_000_003
 """Evaluation episodes are seeded from ``run seed + EVAL_SEED_OFFSET``: other starts than training."""
 
@@ -53,15 +58,18 @@ def train(
     metrics = MetricsLog(run.metrics_path, tensorboard)
     store = CheckpointStore(run.checkpoints, keep=logging_config.keep_checkpoints)
     elapsed_before = 0.0
+    episodes: list[tuple[float, int]] = []
+    """Training episodes (return, length) completed since the last row of ``metrics.csv``."""
     if record is not None:
         metrics.truncate_after(learner.update_count)
         elapsed_before = float(record["wall_time"])
+        # Checkpoints written before this key existed resume without those episodes.
+        episodes = [(float(r), int(n)) for r, n in record.get(EPISODES_SINCE_ROW, [])]
     evaluation_seed = eval_seed(learner.seed)
     progress = Progress(total, start_update=learner.update_count)
     start = time.perf_counter()
     last_eval = math.nan
     final: dict[str, Any] = {}
-    episodes: list[tuple[float, int]] = []
     with deferred_interrupt() as stop_requested:
         try:
             while learner.update_count < total:
@@ -108,7 +116,12 @@ def train(
                     store.save(
                         update,
                         learner.checkpoint(),
-                        {"update": update, "env_steps": env_steps, "wall_time": wall},
+                        {
+                            "update": update,
+                            "env_steps": env_steps,
+                            "wall_time": wall,
+                            EPISODES_SINCE_ROW: [[float(r), int(n)] for r, n in episodes],
+                        },
                     )
                 progress.update(update, env_steps, row["steps_per_second"], last_eval)
                 if stopping:
