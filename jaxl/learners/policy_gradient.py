@@ -21,6 +21,8 @@ from jaxl.config.schema import A2CConfig, ExperimentConfig, REINFORCEConfig
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.rollout import collect_rollout
 from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
+from jaxl.models.policies import ENTROPY_STREAM
+from jaxl.models.policies import entropy as policy_entropy
 from jaxl.optimizers import make_optimizer
 from jaxl.seeds import prng_key
 
@@ -64,6 +66,7 @@ def _weighted_mean(x: jax.Array, weight: jax.Array) -> jax.Array:
 def pg_loss(
     params: dict,
     batch: PGBatch,
+    key: jax.Array,
     networks: Networks,
     *,
     vf_coef: float,
@@ -74,7 +77,8 @@ def pg_loss(
     - c_e \\mathbb{E}_w[H]`, expectations weighted by ``batch.weight``.
 
     Every per-sample quantity has shape ``[B]``; the value term is dropped when there is no value
-    network.
+    network. ``key`` draws the samples of the entropy estimate of heads without a closed-form
+    entropy (:func:`~jaxl.models.policies.entropy`).
     """
     weight = batch.weight
     dist = networks.distribution(params, batch.obs)
@@ -85,10 +89,7 @@ def pg_loss(
         std = jnp.sqrt(_weighted_mean((advantage - mean) ** 2, weight))
         advantage = (advantage - mean) / (std + 1e-8)
     policy_loss = -_weighted_mean(log_prob * advantage, weight)
-    try:
-        entropy = _weighted_mean(dist.entropy(), weight)
-    except NotImplementedError:  # squashed Gaussians have no closed form: use -log pi(a)
-        entropy = -_weighted_mean(log_prob, weight)
+    entropy = _weighted_mean(policy_entropy(dist, key), weight)
     loss = policy_loss - ent_coef * entropy
     metrics = {"policy_loss": policy_loss, "entropy": entropy, "weight": weight.mean()}
     if networks.value is not None:
@@ -126,7 +127,8 @@ def make_pg_update(
             values = next_values = jnp.zeros((steps, envs))
         advantage, target, weight = estimator(rollout, values, next_values, hp)
         batch = PGBatch(obs, flat(rollout.action), flat(advantage), flat(target), flat(weight))
-        grads, metrics = grad_fn(state.params, batch)
+        entropy_key = jax.random.fold_in(state.act_key, ENTROPY_STREAM)
+        grads, metrics = grad_fn(state.params, batch, entropy_key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         new_state = state.replace(
             params=optax.apply_updates(state.params, updates),

@@ -37,6 +37,33 @@ class SquashedGaussian(distrax.Transformed):
         return super().log_prob(jnp.clip(value, -SQUASH_EDGE, SQUASH_EDGE))
 
 
+ENTROPY_STREAM = 0x656E74
+"""``jax.random.fold_in`` data that derives the key of :func:`entropy`'s samples from a key a
+learner already holds, without drawing from that key's own stream: results with closed-form
+heads stay what they were without it."""
+
+
+def entropy(dist: distrax.Distribution, key: jax.Array) -> jax.Array:
+    """The entropy of each distribution of a batch, shape ``[B]``, for an entropy bonus.
+
+    The closed form where distrax has one. A tanh-squashed Gaussian has none; it gets the
+    one-sample estimate :math:`-\\log \\pi(\\tilde a|s)` with :math:`\\tilde a` drawn afresh
+    from the distribution itself, reparameterised (SAC's estimate). That is unbiased in value and
+    in gradient. The log-probability of the rollout's own actions is unbiased in value too, but
+    its expected gradient is zero at the parameters that drew them (the score function has mean
+    zero), so a bonus built on it would do nothing on the first gradient step from a rollout,
+    the only one REINFORCE and A2C take.
+
+    :param dist: the policy's distribution for a batch of observations.
+    :param key: draws the samples of the estimate (unused when there is a closed form).
+    """
+    try:
+        return dist.entropy()
+    except NotImplementedError:
+        _, log_prob = dist.sample_and_log_prob(seed=key)
+        return -log_prob
+
+
 @dataclass(frozen=True)
 class PolicyHead:
     """How network outputs become a distribution over actions (a static, hashable description).

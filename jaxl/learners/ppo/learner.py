@@ -20,6 +20,7 @@ from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.ppo.losses import PPOBatch, ppo_loss
 from jaxl.learners.rollout import collect_rollout
 from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
+from jaxl.models.policies import ENTROPY_STREAM
 from jaxl.normalization import (
     RewardScaleState,
     RunningMeanStdState,
@@ -71,9 +72,9 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
         obs = obs.astype(jnp.float32)
         return normalize(obs_norm, obs, hp.obs_clip) if hp.normalize_obs else obs
 
-    def minibatch_step(carry, batch: PPOBatch):
+    def minibatch_step(carry, minibatch: tuple[PPOBatch, jax.Array]):
         params, opt_state = carry
-        grads, metrics = grad_fn(params, batch)
+        grads, metrics = grad_fn(params, *minibatch)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), metrics
 
@@ -82,7 +83,8 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
         shuffled = jax.tree.map(
             lambda x: x[order].reshape(num_minibatches, hp.minibatch_size, *x.shape[1:]), data
         )
-        return jax.lax.scan(minibatch_step, carry, shuffled)
+        entropy_keys = jax.random.split(jax.random.fold_in(key, ENTROPY_STREAM), num_minibatches)
+        return jax.lax.scan(minibatch_step, carry, (shuffled, entropy_keys))
 
     def update(state: PPOState, rollout: Transitions) -> tuple[PPOState, dict[str, jax.Array]]:
         steps, envs = rollout.reward.shape

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxl.models.factory import Networks
+from jaxl.models.policies import entropy as policy_entropy
 
 
 class PPOBatch(NamedTuple):
@@ -24,6 +25,7 @@ class PPOBatch(NamedTuple):
 def ppo_loss(
     params: dict,
     batch: PPOBatch,
+    key: jax.Array,
     networks: Networks,
     *,
     clip_eps: float,
@@ -38,6 +40,8 @@ def ppo_loss(
               + c_v \\tfrac12 \\mathbb{E}[(V - R)^2] - c_e \\mathbb{E}[H]
 
     All per-sample quantities have shape ``[B]``; there is no trailing axis to broadcast.
+    ``key`` draws the samples of the entropy estimate of heads without a closed-form entropy
+    (:func:`~jaxl.models.policies.entropy`).
 
     :return: ``(loss, metrics)``.
     """
@@ -60,10 +64,7 @@ def ppo_loss(
         value_error = jnp.maximum(value_error, (clipped - batch.target) ** 2)
     value_loss = 0.5 * value_error.mean()
 
-    try:
-        entropy = dist.entropy().mean()
-    except NotImplementedError:  # squashed Gaussians have no closed form: use -log pi(a)
-        entropy = -log_prob.mean()
+    entropy = policy_entropy(dist, key).mean()
     loss = policy_loss + vf_coef * value_loss - ent_coef * entropy
     metrics = {
         "policy_loss": policy_loss,
