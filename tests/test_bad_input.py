@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import gymnasium as gym
+import numpy as np
 import pytest
 from conftest import load_example, tree_files, write_config
 
@@ -574,6 +576,25 @@ def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
         f"learner_config.buffer_config.load_path: {path} holds observations of shape (4,), "
         "but Acrobot-v1 observes shape (6,)"
     ) in err
+
+
+def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):
+    # Before, this failed only when learning started, with a Chex assertion from Flashbax.
+    data = load_example("rl/pendulum-sac.json")
+    data["learner_config"].update(num_envs=4, batch_size=2, buffer_config={"buffer_size": 3})
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.buffer_config.buffer_size: must be at least num_envs (= 4), got 3" in err
+
+
+def test_squashed_actions_need_finite_bounds():
+    # Before, the rescaling to the bounds made every env action NaN.
+    from jaxl.config.schema import ModelConfig
+    from jaxl.models.factory import make_networks
+
+    model = ModelConfig(policy={"distribution": "squashed_gaussian"})
+    space = gym.spaces.Box(np.array([-1.0, -np.inf]), np.array([1.0, np.inf]))
+    with pytest.raises(ValueError, match=r"must be finite; got low=\[-1.0, -inf\]"):
+        make_networks(model, space)
 
 
 def test_sac_whose_warm_up_fills_the_whole_budget(tmp_path, capsys):

@@ -468,6 +468,13 @@ class SACConfig(Section):
                 f"buffer_config.buffer_size: must be at least batch_size (= {self.batch_size}), "
                 f"got {capacity}",
             )
+        if capacity is not None and capacity < self.num_envs:
+            # Each env step stores one transition per env in a single append.
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"buffer_config.buffer_size: must be at least num_envs (= {self.num_envs}), "
+                f"got {capacity}",
+            )
         if self.buffer_config.load_path is not None:
             raise PydanticCustomError(
                 "jaxl_value", "buffer_config.load_path: sac starts from an empty replay buffer"
