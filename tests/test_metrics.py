@@ -29,6 +29,38 @@ def test_late_metrics_get_columns_and_resume_truncates(tmp_path):
     assert rows[2]["alpha"] == "0.5" and rows[1]["alpha"] == "" and rows[2]["buffer_size"] == "31.0"
 
 
+def _tensorboard_scalars(directory, tag: str) -> list[tuple[int, float]]:
+    """Every ``(step, value)`` of ``tag`` in every event file of ``directory``, raw (as
+    TensorBoard would draw them, duplicates included)."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util import tensor_util
+
+    points = []
+    for path in sorted(directory.glob("events.out.tfevents.*")):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                if value.tag == tag:
+                    points.append((event.step, float(tensor_util.make_ndarray(value.tensor))))
+    return sorted(points)
+
+
+def test_resume_rebuilds_tensorboard_without_the_dropped_rows(tmp_path):
+    tensorboard = tmp_path / "tensorboard"
+    log = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    for update, q_loss in ((1, 4.0), (2, 3.0), (3, 2.0)):
+        log.write(_row(update, q_loss=q_loss))
+    log.close()
+    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 4.0), (20, 3.0), (30, 2.0)]
+
+    resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    resumed.truncate_after(2)
+    resumed.write(_row(3, q_loss=1.0))
+    resumed.close()
+    # Before, the first process's event file kept (30, 2.0) beside the resumed run's (30, 1.0).
+    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 4.0), (20, 3.0), (30, 1.0)]
+    assert _tensorboard_scalars(tensorboard, "wall_time") == [(10, 1.0), (20, 1.0), (30, 1.0)]
+
+
 def test_progress_eta_leaves_out_the_compiling_first_updates():
     """The first updates include JAX's compilation; an ETA from the start of the run spread it
     over the whole run (about 41 minutes shown for a 25 s run)."""

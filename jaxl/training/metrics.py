@@ -32,14 +32,18 @@ class MetricsLog:
             with open(self.path, newline="") as handle:
                 header = next(csv.reader(handle), None)
             self.columns = header or None
+        self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
         self._tb = None
-        if tensorboard_dir is not None:
-            from tensorboard.summary import Writer
-
-            self._tb = Writer(str(tensorboard_dir))
+        """The TensorBoard writer, opened on first use (each opening starts a new event file)."""
 
     def truncate_after(self, update: int) -> None:
-        """Drop rows logged after ``update`` (atomically), before a resumed run logs again."""
+        """Drop rows logged after ``update`` (atomically), before a resumed run logs again.
+
+        The TensorBoard events are rebuilt from the rows kept: a new event file gets them, and
+        the old files go once it is flushed. Left in place, the old files would hold the dropped
+        rows, which the resumed run logs again at the same steps, and TensorBoard would draw
+        both.
+        """
         if not self.path.is_file():
             return
         with open(self.path, newline="") as handle:
@@ -47,7 +51,22 @@ class MetricsLog:
         if not rows:
             return
         self.columns = rows[0]
-        self._rewrite([row for row in rows[1:] if int(row[0]) <= update])
+        kept = [row for row in rows[1:] if int(row[0]) <= update]
+        self._rewrite(kept)
+        if self.tensorboard_dir is not None:
+            self._rebuild_tensorboard(kept)
+
+    def _rebuild_tensorboard(self, body: list[list[str]]) -> None:
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+        stale = sorted(self.tensorboard_dir.glob("events.out.tfevents.*"))
+        for cells in body:
+            values = {k: float(v) for k, v in zip(self.columns, cells, strict=True) if v != ""}
+            self._mirror(values, flush=False)
+        self._writer().flush()
+        for path in stale:
+            path.unlink(missing_ok=True)
 
     def write(self, row: dict[str, float]) -> None:
         """Append one row (missing columns are left empty) and mirror it to TensorBoard."""
@@ -62,16 +81,25 @@ class MetricsLog:
             if new_file:
                 writer.writerow(self.columns)
             writer.writerow([_cell(row.get(column)) for column in self.columns])
-        if self._tb is not None:
-            step = int(row["env_steps"]) or int(row["update"])
-            for key, value in row.items():
-                if (
-                    key not in ("update", "env_steps")
-                    and value is not None
-                    and math.isfinite(value)
-                ):
-                    self._tb.add_scalar(key, float(value), step)
-            self._tb.flush()
+        if self.tensorboard_dir is not None:
+            self._mirror(row)
+
+    def _writer(self):
+        if self._tb is None:
+            from tensorboard.summary import Writer
+
+            self._tb = Writer(str(self.tensorboard_dir))
+        return self._tb
+
+    def _mirror(self, row: dict[str, float | None], flush: bool = True) -> None:
+        """Write a row's finite values as TensorBoard scalars at its env step (or update)."""
+        writer = self._writer()
+        step = int(row["env_steps"]) or int(row["update"])
+        for key, value in row.items():
+            if key not in ("update", "env_steps") and value is not None and math.isfinite(value):
+                writer.add_scalar(key, float(value), step)
+        if flush:
+            writer.flush()
 
     def _add_columns(self, learner: set[str]) -> None:
         old = self.columns
