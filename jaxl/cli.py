@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 
@@ -271,16 +272,31 @@ def _run(args: argparse.Namespace) -> int:
         from jaxl.plotting import plot_runs
 
         for group in plot_runs(args.run_dirs, args.out, args.metric, args.x, args.title):
-            print(
-                f"{group['label']}: {len(group['runs'])} run(s), final {args.metric} "
-                f"mean {group['mean']:.2f} (min {group['min']:.2f}, max {group['max']:.2f})"
-            )
+            print(_plot_summary(group, args.metric))
         print(args.out, flush=True)
     else:
         from jaxl.demo import run_demo
 
         run_demo(args.out, args.seed)
     return 0
+
+
+def _plot_summary(group: dict, metric: str) -> str:
+    """One line for a group of ``jaxl plot``: its final values, and each run's own last value
+    where the runs do not all end at the same x."""
+    x = group["x"]
+    runs = f"{group['label']}: {len(group['runs'])} run(s)"
+    common = (
+        f"mean {group['mean']:.2f} (min {group['min']:.2f}, max {group['max']:.2f})"
+        if not math.isnan(group[x])
+        else "no x range that every run covers"
+    )
+    ends = {final[x] for final in group["finals"]}
+    if ends == {group[x]}:
+        return f"{runs}, final {metric} {common}"
+    own = ", ".join(f"{final[metric]:.2f} at {final[x]:g}" for final in group["finals"])
+    where = "" if math.isnan(group[x]) else f" at {x} {group[x]:g}, the last all runs reach"
+    return f"{runs}, {metric} {common}{where}; each run's last: {own}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Learning curves from run directories: evaluation return against environment steps.
 
 Runs whose resolved configs differ only in seed (and where they were written) form one group,
-drawn as the mean over runs with a band from the lowest to the highest run; a group of one run is
-a plain line.
+drawn as the mean over runs with a band from the lowest to the highest run where every run has
+values; where only some do (runs of different lengths, or evaluated at other steps), each run is
+drawn on its own, thin. A group of one run is a plain line, a curve of one value a point.
 """
 
 from __future__ import annotations
@@ -40,10 +41,14 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
             raise ValueError(
                 f"{metrics_path}: no column {column!r} (columns: {', '.join(rows[0])})"
             )
-    points = [(float(r[x]), float(r[metric])) for r in rows if r.get(metric) not in ("", None)]
-    points = [(a, b) for a, b in points if not math.isnan(b)]
+    points = [
+        (float(r[x]), float(r[metric]))
+        for r in rows
+        if r.get(metric) not in ("", None) and r.get(x) not in ("", None)
+    ]
+    points = [(a, b) for a, b in points if not (math.isnan(a) or math.isnan(b))]
     if not points:
-        raise ValueError(f"{metrics_path}: no {metric} values yet")
+        raise ValueError(f"{metrics_path}: no rows with values of both {metric} and {x} yet")
     xs, ys = zip(*points, strict=True)
     return np.asarray(xs), np.asarray(ys)
 
@@ -111,22 +116,14 @@ def plot_runs(
         label = (
             group["label"] if labels.count(group["label"]) == 1 else f"{group['label']} #{index}"
         )
-        xs, ys = _align(group["curves"])
-        mean = ys.mean(axis=0)
-        n = len(group["curves"])
-        (line,) = axes.plot(xs, mean, label=f"{label} ({n} run{'s' if n > 1 else ''})")
-        if n > 1:
-            axes.fill_between(xs, ys.min(axis=0), ys.max(axis=0), color=line.get_color(), alpha=0.2)
+        summary = _draw_group(axes, group["curves"], label, f"C{index % 10}")
+        finals = [
+            {"run": run, x: float(xs[-1]), metric: float(ys[-1])}
+            for run, (xs, ys) in zip(group["runs"], group["curves"], strict=True)
+        ]
         summaries.append(
-            {
-                "label": label,
-                "runs": group["runs"],
-                "x": x,
-                x: float(xs[-1]),
-                "mean": float(mean[-1]),
-                "min": float(ys[:, -1].min()),
-                "max": float(ys[:, -1].max()),
-            }
+            {"label": label, "runs": group["runs"], "x": x, x: summary.pop("x"), **summary}
+            | {"finals": finals}
         )
     axes.set_xlabel(x.replace("_", " "))
     axes.set_ylabel(metric.replace("_", " "))
@@ -194,13 +191,69 @@ def _label(config) -> str:
 
 
 def _align(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    """Put runs on common x values: those all runs share, else the shortest run's, with the
-    others interpolated."""
-    shared = set(curves[0][0].tolist())
-    for xs, _ in curves[1:]:
-        shared &= set(xs.tolist())
-    if len(shared) >= 2 or len(curves) == 1:
-        grid = np.asarray(sorted(shared)) if len(curves) > 1 else curves[0][0]
-    else:
-        grid = min((xs for xs, _ in curves), key=lambda xs: xs[-1])
+    """Put a group's runs on common x values: every x at which a run has a value, within the
+    range that all the runs cover, each run interpolated linearly between its own values and
+    never beyond them. Empty when the runs' ranges do not overlap.
+
+    :return: ``(grid, values)``, ``values`` of shape ``[runs, len(grid)]``.
+    """
+    start = max(xs[0] for xs, _ in curves)
+    end = min(xs[-1] for xs, _ in curves)
+    grid = np.unique(np.concatenate([xs for xs, _ in curves]))
+    grid = grid[(grid >= start) & (grid <= end)]
     return grid, np.stack([np.interp(grid, xs, ys) for xs, ys in curves])
+
+
+def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, color: str) -> dict:
+    """Draw one group: the mean over its runs with a band from the lowest to the highest run
+    where every run has values, and each run on its own, thin, where the others have none (runs
+    of different lengths, or evaluated at other steps). A group of one run is its own curve.
+
+    :return: ``x``, ``mean``, ``min`` and ``max`` at the last x where every run has a value
+        (``nan`` when the runs share no x range).
+    """
+    curves = [
+        (xs[np.argsort(xs, kind="stable")], ys[np.argsort(xs, kind="stable")]) for xs, ys in curves
+    ]
+    n = len(curves)
+    grid, values = _align(curves)
+    name = f"{label} ({n} run{'s' if n > 1 else ''})"
+    single_point = {"marker": "o"} if len(grid) == 1 else {}
+    if len(grid):
+        mean = values.mean(axis=0)
+        axes.plot(grid, mean, color=color, label=name, **single_point)
+        if n > 1 and len(grid) > 1:
+            axes.fill_between(grid, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
+        elif n > 1:
+            below, above = mean - values.min(axis=0), values.max(axis=0) - mean
+            axes.errorbar(grid, mean, yerr=[below, above], color=color, capsize=4, fmt="none")
+    alone = f"{name}, no common x range" if not len(grid) else f"{label}: single runs"
+    for xs, ys in curves:
+        for part in _outside(xs, ys, grid):
+            thin = {"marker": "o"} if len(part[0]) == 1 else {}
+            axes.plot(*part, color=color, linewidth=0.8, alpha=0.6, label=alone, **thin)
+            alone = None  # one legend entry
+    if not len(grid):
+        return {"x": math.nan, "mean": math.nan, "min": math.nan, "max": math.nan}
+    return {
+        "x": float(grid[-1]),
+        "mean": float(mean[-1]),
+        "min": float(values[:, -1].min()),
+        "max": float(values[:, -1].max()),
+    }
+
+
+def _outside(
+    xs: np.ndarray, ys: np.ndarray, grid: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The parts of one run before and after ``grid``'s range (each joined to the run's value at
+    the range's edge), or the whole run when ``grid`` is empty."""
+    if not len(grid):
+        return [(xs, ys)]
+    parts = []
+    for edge, side in ((grid[0], xs < grid[0]), (grid[-1], xs > grid[-1])):
+        if side.any():
+            joined_x = np.concatenate([xs[side], [edge]] if edge == grid[0] else [[edge], xs[side]])
+            joined_y = np.interp(joined_x, xs, ys)
+            parts.append((joined_x, joined_y))
+    return parts

@@ -1,0 +1,114 @@
+"""``jaxl plot`` on runs that do not line up: different lengths, other evaluation steps, one
+evaluation. Each is drawn from what the runs measured, nothing extrapolated."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+from conftest import load_example, write_config
+
+from jaxl.cli import main
+from jaxl.plotting import _align, _curve, _draw_group, plot_runs
+from jaxl.training.metrics import read_metrics
+
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory):
+    """A tiny PPO CartPole run of 6 updates (a row each), evaluated after every second one."""
+    from jaxl.training.session import start_training
+
+    root = tmp_path_factory.mktemp("plot")
+    data = load_example("rl/cartpole-ppo.json")
+    data["logging_config"]["log_interval"] = 1
+    data["train_config"].update(total_env_steps=256 * 6, eval_interval=2, eval_episodes=1)
+    result = start_training(write_config(root / "c.json", data), seed=0, out=str(root / "runs"))
+    return result.run.path
+
+
+def _copy_run(run, to, keep_rows: int | None = None, shift_env_steps: int = 0):
+    """A copy of ``run`` whose metrics.csv keeps its first ``keep_rows`` rows (as a run stopped
+    there has) and/or has its env steps moved by ``shift_env_steps`` (evaluated elsewhere)."""
+    shutil.copytree(run, to)
+    rows = read_metrics(to / "metrics.csv")[:keep_rows]
+    for row in rows:
+        row["env_steps"] = str(int(row["env_steps"]) + shift_env_steps)
+    with open(to / "metrics.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return to
+
+
+def _eval(run) -> dict[float, float]:
+    return {
+        float(r["env_steps"]): float(r["eval_return_mean"])
+        for r in read_metrics(run / "metrics.csv")
+        if r["eval_return_mean"]
+    }
+
+
+def test_runs_of_different_lengths_keep_their_own_final_values(evaluated_run, tmp_path, capsys):
+    full = evaluated_run
+    stopped = _copy_run(full, tmp_path / "stopped", keep_rows=4)
+    full_eval, stopped_eval = _eval(full), _eval(stopped)
+    (group,) = plot_runs([full, stopped], tmp_path / "curve.png")
+    # The mean ends where both runs have values; the full run's later values are not dropped.
+    assert group["env_steps"] == 1024
+    both = [full_eval[1024.0], stopped_eval[1024.0]]
+    assert group["min"] == min(both) and group["max"] == max(both)
+    assert {f["run"]: f["env_steps"] for f in group["finals"]} == {
+        str(full): 1536.0,
+        str(stopped): 1024.0,
+    }
+    assert group["finals"][0]["eval_return_mean"] == full_eval[1536.0]
+
+    assert main(["plot", str(full), str(stopped), "--out", str(tmp_path / "c.png")]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert "at env_steps 1024, the last all runs reach; each run's last:" in line, line
+    assert f"{full_eval[1536.0]:.2f} at 1536" in line, line
+
+
+def test_runs_evaluated_at_other_steps_are_not_extrapolated(evaluated_run, tmp_path):
+    shifted = _copy_run(evaluated_run, tmp_path / "shifted", shift_env_steps=128)
+    (group,) = plot_runs([evaluated_run, shifted], tmp_path / "curve.png")
+    assert group["env_steps"] == 1536
+    # The common range runs from 640 (the shifted run's first evaluation) to 1536 (the other's
+    # last). Before, both were put on the other run's steps from 512 on, where the shifted run
+    # was given its first value, measured at 640.
+    curves = [
+        _curve(run / "metrics.csv", "eval_return_mean", "env_steps")
+        for run in (evaluated_run, shifted)
+    ]
+    grid, values = _align(curves)
+    assert grid.tolist() == [640.0, 1024.0, 1152.0, 1536.0]
+    assert values[1, 0] == _eval(shifted)[640.0] and values[0, -1] == _eval(evaluated_run)[1536.0]
+
+
+def test_a_run_with_one_evaluation_is_drawn_as_a_point(evaluated_run, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    single = _copy_run(evaluated_run, tmp_path / "single", keep_rows=2)
+    curve = _curve(single / "metrics.csv", "eval_return_mean", "env_steps")
+    figure, axes = plt.subplots()
+    summary = _draw_group(axes, [curve], "one", "C0")
+    # Before, a line through one point: nothing visible but the axes and the legend.
+    assert [line.get_marker() for line in axes.lines] == ["o"]
+    plt.close(figure)
+    assert summary["x"] == 512 and summary["mean"] == _eval(single)[512.0]
+    (group,) = plot_runs([single], tmp_path / "one.png")
+    assert group["env_steps"] == 512
+
+
+def test_x_column_with_empty_cells_skips_those_rows(evaluated_run, tmp_path):
+    # policy_loss has a value in every row, eval_return_std only in rows with an evaluation.
+    # Before, "could not convert string to float: ''", naming neither the file nor the column.
+    (group,) = plot_runs(
+        [evaluated_run], tmp_path / "c.png", metric="policy_loss", x="eval_return_std"
+    )
+    stds = [float(r["eval_return_std"]) for r in read_metrics(evaluated_run / "metrics.csv")[1::2]]
+    assert group["x"] == "eval_return_std" and group["eval_return_std"] == max(stds)
