@@ -220,9 +220,13 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "resume":
         result = session.resume_training(args.run_dir)
         if result.already_finished:
+            where = (
+                "evaluation.json was missing; wrote it from the final checkpoint"
+                if result.evaluation
+                else "its final evaluation is in evaluation.json"
+            )
             print(
-                f"jaxl: {result.run.path} already reached its budget; nothing to resume "
-                "(its final evaluation is in evaluation.json)",
+                f"jaxl: {result.run.path} already reached its budget; nothing to resume ({where})",
                 file=sys.stderr,
             )
         print(result.run.path, flush=True)

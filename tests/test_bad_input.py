@@ -270,6 +270,7 @@ def test_corrupt_checkpoint(finished_run, capsys, monkeypatch):
         assert main(command) == 2
         err = capsys.readouterr().err
         assert "checkpoints/6 is corrupt or unreadable" in err, err
+        assert "older checkpoints: 4, 2 (--checkpoint N reads one;" in err, err
     time.sleep(0.5)  # the other reads of the failed restore finish meanwhile
     assert not unraisable, [repr(u.exc_value) for u in unraisable]
     _RaisesOnDelete()  # any other unraisable exception still reaches the hook
@@ -395,6 +396,16 @@ def test_train_out_is_a_file(tmp_path, capsys):
     assert main(["train", str(config), "--out", str(blocker)]) == 2
     assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
     assert blocker.read_text() == "not a folder"
+
+
+def test_train_out_where_no_folder_can_be_made(tmp_path, capsys):
+    # /proc takes no new folders, even for root. Before: a FileNotFoundError traceback, exit 1.
+    data = load_example("rl/cartpole-ppo.json")
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config), "--out", "/proc/jaxl-runs"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxl: error: cannot write /proc/jaxl-runs/"), err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_sac_on_discrete_actions_and_without_q_networks(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -223,6 +224,16 @@ def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, cap
     assert out == f"{run_dir}\n"
     assert "already reached its budget; nothing to resume" in err
     assert tree_files(run_dir) == before
+
+    # Stopped between its final checkpoint and evaluation.json: resume writes the same file
+    # from the final checkpoint. Before, it pointed to the missing file.
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    (run_dir / "evaluation.json").unlink()
+    assert main(["resume", str(run_dir)]) == 0
+    assert "evaluation.json was missing; wrote it from the final checkpoint" in (
+        capsys.readouterr().err
+    )
+    assert json.loads((run_dir / "evaluation.json").read_text()) == evaluation
 
 
 def test_original_main_py_interface(tmp_path, small_ppo_config):

@@ -86,9 +86,17 @@ class CheckpointStore:
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
+            older = [str(s) for s in reversed(self.steps()) if s < step]
+            hint = (
+                f"; older checkpoints: {', '.join(older)} (--checkpoint N reads one; jaxl resume "
+                "continues from the newest, so move this one out of checkpoints/ to resume from "
+                "the next)"
+                if older
+                else ""
+            )
             raise CheckpointError(
                 f"checkpoint {self.directory / str(step)} is corrupt or unreadable "
-                f"({type(error).__name__}: {str(error)[:300]}); nothing was changed"
+                f"({type(error).__name__}: {str(error)[:300]}); nothing was changed{hint}"
             ) from error
         items = {name: restored[name] for name in targets}
         return items, dict(restored["record"]), step

@@ -37,6 +37,29 @@ def evaluate(learner: Learner, episodes: int, deterministic: bool, seed: int) ->
     return evaluate_policy(learner.act_fn(deterministic), learner.eval_env_config, episodes, seed)
 
 
+def final_evaluation(learner: Learner) -> dict[str, Any]:
+    """Evaluate the learner as training does (``eval_episodes`` episodes from the run's
+    evaluation seed), as the record ``evaluation.json`` holds: ``checkpoint_step``,
+    ``env_steps``, ``episodes``, ``deterministic``, ``returns``, ``mean_return`` and
+    ``std_return``."""
+    train_config = learner.config.train_config
+    returns = evaluate(
+        learner,
+        train_config.eval_episodes,
+        train_config.deterministic_eval,
+        eval_seed(learner.seed),
+    )
+    return {
+        "checkpoint_step": learner.update_count,
+        "env_steps": learner.env_steps,
+        "episodes": len(returns),
+        "deterministic": train_config.deterministic_eval,
+        "returns": returns.tolist(),
+        "mean_return": float(returns.mean()),
+        "std_return": float(returns.std()),
+    }
+
+
 def _due(update: int, interval: int | None, last: bool) -> bool:
     return last or (interval is not None and update % interval == 0)
 
@@ -65,7 +88,6 @@ def train(
         elapsed_before = float(record["wall_time"])
         # Checkpoints written before this key existed resume without those episodes.
         episodes = [(float(r), int(n)) for r, n in record.get(EPISODES_SINCE_ROW, [])]
-    evaluation_seed = eval_seed(learner.seed)
     progress = Progress(total, start_update=learner.update_count)
     start = time.perf_counter()
     last_eval = math.nan
@@ -87,23 +109,9 @@ def train(
                 )
                 evaluated = _due(update, train_config.eval_interval, last)
                 if evaluated:
-                    returns = evaluate(
-                        learner,
-                        train_config.eval_episodes,
-                        train_config.deterministic_eval,
-                        evaluation_seed,
-                    )
-                    last_eval = float(returns.mean())
-                    row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))
-                    final = {
-                        "checkpoint_step": update,
-                        "env_steps": env_steps,
-                        "episodes": len(returns),
-                        "deterministic": train_config.deterministic_eval,
-                        "returns": returns.tolist(),
-                        "mean_return": last_eval,
-                        "std_return": float(returns.std()),
-                    }
+                    final = final_evaluation(learner)
+                    last_eval = final["mean_return"]
+                    row.update(eval_return_mean=last_eval, eval_return_std=final["std_return"])
                 if evaluated or _due(update, logging_config.log_interval, last):
                     if learner.task == "reinforcement":
                         returns = [episode_return for episode_return, _ in episodes]

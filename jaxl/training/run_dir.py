@@ -92,11 +92,18 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
+    """Write JSON to a temporary file beside ``path``, flush it to disk and rename it into place
+    (a failed write leaves ``path`` as it was and no temporary file)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with reporting_write_errors(path):
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-        os.replace(tmp, path)
+    try:
+        with reporting_write_errors(path):
+            with open(tmp, "w") as handle:
+                handle.write(json.dumps(data, indent=2) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def create_run_directory(
@@ -115,6 +122,8 @@ def create_run_directory(
     :param dataset_sha256: an offline run's dataset fingerprint, recorded in the config.
     :return: the directory and the resolved config (seed, version and save path filled in).
     :raises RunDirectoryError: a file stands where one of its folders would go.
+    :raises OutputPathError: the folder cannot be created (no permission, a read-only or full
+        disk, a file system that takes no folders).
     """
     logging_config = config.logging_config
     if out is not None:
@@ -132,7 +141,8 @@ def create_run_directory(
     root = Path(logging_config.save_path).expanduser().resolve()
     path = root / logging_config.experiment_name / run_id
     _check_folder_can_be_made(path)
-    path.mkdir(parents=True, exist_ok=False)
+    with reporting_write_errors(path):
+        path.mkdir(parents=True, exist_ok=False)
     run = RunDirectory(path)
     write_json_atomic(run.config_path, resolved.to_json_dict())
     return run, resolved

@@ -27,6 +27,7 @@ from jaxl.training.run_dir import (
     create_run_directory,
     open_run_directory,
     training_lock,
+    write_json_atomic,
 )
 
 
@@ -37,8 +38,10 @@ class TrainResult:
     run: RunDirectory
     evaluation: dict[str, Any]
     already_finished: bool = False
-    """Resuming: the run had already reached its budget, so nothing was trained (and
-    ``evaluation`` is empty; the run's ``evaluation.json`` is left as it was)."""
+    """Resuming: the run had already reached its budget, so nothing was trained. ``evaluation``
+    is empty and the run's ``evaluation.json`` left as it was, unless the run stopped between
+    its last checkpoint and writing that file: then it holds the final evaluation, written now
+    from the final checkpoint."""
 
 
 def start_training(
@@ -157,7 +160,11 @@ def resume_training(run_dir: str | Path) -> TrainResult:
         _check_dataset_unchanged(config)
         run, learner, record, _ = _restore(run, config, None, to_train=True)
         if learner.update_count >= learner.total_updates:
-            return TrainResult(run, {}, already_finished=True)
+            evaluation = {}
+            if not run.evaluation_path.exists():
+                evaluation = loop.final_evaluation(learner)
+                write_json_atomic(run.evaluation_path, evaluation)
+            return TrainResult(run, evaluation, already_finished=True)
         return TrainResult(run, loop.train(learner, run, record))
 
 
