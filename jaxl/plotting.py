@@ -33,6 +33,7 @@ def _group_key(config: dict) -> str:
 
 
 def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndarray]:
+    """A run's ``(x, metric)`` values, from the rows that have both, sorted by x."""
     if not metrics_path.is_file():
         raise ValueError(f"{metrics_path.parent}: no metrics.csv yet")
     rows = read_metrics(metrics_path)
@@ -49,6 +50,7 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
     points = [(a, b) for a, b in points if not (math.isnan(a) or math.isnan(b))]
     if not points:
         raise ValueError(f"{metrics_path}: no rows with values of both {metric} and {x} yet")
+    points.sort(key=lambda point: point[0])  # stable: rows with equal x keep their order
     xs, ys = zip(*points, strict=True)
     return np.asarray(xs), np.asarray(ys)
 
@@ -212,9 +214,6 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
     :return: ``x``, ``mean``, ``min`` and ``max`` at the last x where every run has a value
         (``nan`` when the runs share no x range).
     """
-    curves = [
-        (xs[np.argsort(xs, kind="stable")], ys[np.argsort(xs, kind="stable")]) for xs, ys in curves
-    ]
     n = len(curves)
     grid, values = _align(curves)
     name = f"{label} ({n} run{'s' if n > 1 else ''})"
@@ -251,9 +250,9 @@ def _outside(
     if not len(grid):
         return [(xs, ys)]
     parts = []
-    for edge, side in ((grid[0], xs < grid[0]), (grid[-1], xs > grid[-1])):
-        if side.any():
-            joined_x = np.concatenate([xs[side], [edge]] if edge == grid[0] else [[edge], xs[side]])
-            joined_y = np.interp(joined_x, xs, ys)
-            parts.append((joined_x, joined_y))
-    return parts
+    before, after = xs < grid[0], xs > grid[-1]
+    if before.any():
+        parts.append(np.concatenate([xs[before], grid[:1]]))
+    if after.any():
+        parts.append(np.concatenate([grid[-1:], xs[after]]))
+    return [(part, np.interp(part, xs, ys)) for part in parts]

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import shutil
 
+import numpy as np
 import pytest
 from conftest import load_example, write_config
 
 from jaxl.cli import main
-from jaxl.plotting import _align, _curve, _draw_group, plot_runs
+from jaxl.plotting import _align, _curve, _draw_group, _outside, plot_runs
 from jaxl.training.metrics import read_metrics
 
 
@@ -112,3 +113,17 @@ def test_x_column_with_empty_cells_skips_those_rows(evaluated_run, tmp_path):
     )
     stds = [float(r["eval_return_std"]) for r in read_metrics(evaluated_run / "metrics.csv")[1::2]]
     assert group["x"] == "eval_return_std" and group["eval_return_std"] == max(stds)
+    # The stds are not in row order; the run's last value is its value at the largest x.
+    assert group["finals"][0]["eval_return_std"] == max(stds)
+
+
+def test_parts_outside_a_single_shared_x_are_drawn_from_it():
+    # Runs sharing one x: the second run's part beyond it starts there (it was drawn 3, 4, 2).
+    first = (np.array([0.0, 1.0, 2.0]), np.array([5.0, 6.0, 7.0]))
+    second = (np.array([2.0, 3.0, 4.0]), np.array([1.0, 2.0, 3.0]))
+    grid, _ = _align([first, second])
+    assert grid.tolist() == [2.0]
+    ((before_x, before_y),) = _outside(*first, grid)
+    assert before_x.tolist() == [0.0, 1.0, 2.0] and before_y.tolist() == [5.0, 6.0, 7.0]
+    ((after_x, after_y),) = _outside(*second, grid)
+    assert after_x.tolist() == [2.0, 3.0, 4.0] and after_y.tolist() == [1.0, 2.0, 3.0]
