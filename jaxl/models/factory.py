@@ -129,11 +129,12 @@ def make_networks(
     action = ActionSpec.from_space(action_space)
     policy_config = config.policy
     kind = _head_kind(policy_config.distribution, action, continuous_default)
-    if kind == "squashed_gaussian" and not np.all(np.isfinite(action.low + action.high)):
+    bounded = np.isfinite(action.low).all() and np.isfinite(action.high).all()
+    if kind == "squashed_gaussian" and not bounded:
         raise ValueError(
             "model_config.policy.distribution: a squashed_gaussian head rescales [-1, 1] to the "
             f"env's action bounds, which must be finite; got low={list(action.low)}, "
-            f"high={list(action.high)} (use 'gaussian', whose actions are clipped instead)"
+            f"high={list(action.high)} (outside sac, a 'gaussian' head clips to them instead)"
         )
     log_std = "none" if kind in ("categorical", "deterministic") else policy_config.std
     policy = PolicyNetwork(

@@ -62,7 +62,7 @@ class MetricsLog:
             self._tb = None
         stale = sorted(self.tensorboard_dir.glob("events.out.tfevents.*"))
         for cells in body:
-            values = {k: float(v) for k, v in zip(self.columns, cells, strict=True) if v != ""}
+            values = {k: float(v) for k, v in zip(self.columns, cells, strict=False) if v != ""}
             self._mirror(values, flush=False)
         self._writer().flush()
         for path in stale:

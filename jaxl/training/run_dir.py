@@ -103,7 +103,9 @@ def write_json_atomic(path: Path, data: dict) -> None:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        # On a read-only disk even unlinking a missing file fails; the error above says why.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def create_run_directory(
