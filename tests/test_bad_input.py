@@ -603,7 +603,7 @@ def test_squashed_actions_need_finite_bounds():
     from jaxl.models.factory import make_networks
 
     model = ModelConfig(policy={"distribution": "squashed_gaussian"})
-    space = gym.spaces.Box(np.array([-1.0, -np.inf]), np.array([1.0, np.inf]))
+    space = gym.spaces.Box(np.float32([-1.0, -np.inf]), np.float32([1.0, np.inf]))
     with pytest.raises(ValueError, match=r"must be finite; got low=\[-1.0, -inf\]"):
         make_networks(model, space)
 
