@@ -597,6 +597,19 @@ def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):
     assert "learner_config.buffer_config.buffer_size: must be at least num_envs (= 4), got 3" in err
 
 
+def test_task_seed_with_physics_redrawn_every_episode(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["env_config"] = {
+        "env_id": "jaxl/CartPole-v1",
+        "task_seed": 7,
+        "resample": "episode",
+    }
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        'learner_config.env_config.task_seed: 7 names one variant, but resample: "episode"' in err
+    )
+
+
 def test_squashed_actions_need_finite_bounds():
     # Before, the rescaling to the bounds made every env action NaN.
     from jaxl.config.schema import ModelConfig

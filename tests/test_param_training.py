@@ -76,3 +76,14 @@ def test_domain_randomized_dataset_records_each_episodes_physics(tmp_path, small
     per_episode = load_buffer(dataset).metadata["episode_task_params"]
     assert len(per_episode) == 3
     assert per_episode[0] != per_episode[1] != per_episode[2]
+
+    # --task-seed on a domain-randomized run gathers (and evaluates) that one variant. Before,
+    # the physics were still redrawn at every reset while the metadata named variant 4.
+    held_out = tmp_path / "variant4.npz"
+    session.gather_dataset(result.run.path, episodes=2, out=held_out, task_seed=4)
+    metadata = load_buffer(held_out).metadata
+    variant = gym.make("jaxl/CartPole-v1", task_seed=4).unwrapped.task_params
+    assert metadata["env"]["resample"] == "never" and metadata["episode_task_params"] is None
+    assert metadata["task_params"] == variant
+    evaluation = session.evaluate_run(result.run.path, episodes=1, task_seed=4)
+    assert evaluation["task_params"] == variant

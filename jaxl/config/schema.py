@@ -297,6 +297,16 @@ class EnvConfig(Section):
     parameter_overrides: dict[str, ParameterOverride] = Field(default_factory=dict)
     """``{parameter name: {"range": [low, high], "range_type": ..., "law": ...}}``."""
 
+    @model_validator(mode="after")
+    def _one_source_of_physics(self) -> EnvConfig:
+        if self.task_seed is not None and self.resample == "episode":
+            raise PydanticCustomError(
+                "jaxl_value",
+                f'task_seed: {self.task_seed} names one variant, but resample: "episode" draws '
+                "new physics at every reset, so it would never be simulated; set one of them",
+            )
+        return self
+
     def parameterized_kwargs(self) -> dict[str, Any]:
         """The keyword arguments that differ from a parameterized env's defaults."""
         names = (

@@ -212,10 +212,13 @@ def evaluate_run(
 
 
 def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
-    """``env_config`` on the variant ``task_seed`` (unchanged for ``None``)."""
+    """``env_config`` on the variant ``task_seed`` (unchanged for ``None``); a run trained with
+    physics redrawn at every reset (``resample: "episode"``) is then evaluated on that one
+    variant."""
     if task_seed is None:
         return env_config
-    return EnvConfig.model_validate({**env_config.model_dump(), "task_seed": task_seed})
+    fixed = {**env_config.model_dump(), "task_seed": task_seed, "resample": "never"}
+    return EnvConfig.model_validate(fixed)
 
 
 def _episode_task_params(env_config: EnvConfig, seeds: list[int]) -> list[dict] | None:
