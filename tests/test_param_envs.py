@@ -450,3 +450,12 @@ def test_other_mujoco_warnings_still_reach_the_handler(capfd):
         assert mujoco.get_mju_user_warning() is None
     finally:
         mujoco.set_mju_user_warning(previous)
+
+
+def test_a_variant_keeps_the_framebuffer_of_the_frame_size_asked_for():
+    # Gymnasium enlarges the offscreen framebuffer of the model it loads to the frame size;
+    # the rebuilt variant kept MuJoCo's 640x480, so an 800x600 frame had a black band.
+    env = gym.make("jaxl/Hopper-v5", task_seed=0, render_mode="rgb_array", width=800, height=600)
+    framebuffer = env.unwrapped._physics.model.vis.global_
+    assert (framebuffer.offwidth, framebuffer.offheight) == (800, 600)
+    env.close()

@@ -53,7 +53,12 @@ class MujocoPhysics:
 
     def apply(self, parameters: Sequence[ParameterSpec], values: dict[str, float]) -> None:
         env = self.env
+        old = env.model.vis.global_
         env.model = self.editor.build(parameters, values)
+        # Gymnasium enlarges the offscreen framebuffer to the requested frame size in the model
+        # it loads; the rebuilt model would render larger frames with a black band.
+        env.model.vis.global_.offwidth = old.offwidth
+        env.model.vis.global_.offheight = old.offheight
         env.data = mujoco.MjData(env.model)
         renderer = env.mujoco_renderer
         renderer.close()  # its viewers hold the old model; new ones are made on the next render
