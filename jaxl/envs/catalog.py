@@ -117,8 +117,8 @@ def specs_table_rst() -> str:
 
 def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
     kwargs: dict[str, Any] = {"render_mode": "rgb_array", "task_seed": task_seed}
-    if PARAMETERIZED_ENVS[env_id].physics.__name__ != "AttributePhysics":
-        kwargs.update(width=width, height=height)
+    if PARAMETERIZED_ENVS[env_id].physics.__name__ in ("MujocoPhysics", "DMCPhysics"):
+        kwargs.update(width=width, height=height)  # the others draw at their own size
     env = gym.make(env_id, **kwargs)
     try:
         env.reset(seed=0)

@@ -85,6 +85,11 @@ class DMCEnv(gym.Env):
 
     def render(self):
         """An RGB frame from camera 0."""
+        # dm_control sizes its offscreen framebuffer from the model (640x480 unless the XML says
+        # otherwise) when it first renders a model, and refuses larger frames: enlarge it first.
+        framebuffer = self.physics.model.vis.global_
+        framebuffer.offwidth = max(framebuffer.offwidth, self.width)
+        framebuffer.offheight = max(framebuffer.offheight, self.height)
         return self.physics.render(height=self.height, width=self.width, camera_id=0)
 
     def close(self) -> None:
