@@ -265,6 +265,15 @@ def _spec(tmp_path: Path, env_id: str, parameters: list[dict], base: str = "Hopp
         ),
         (
             {
+                "name": "backwards_time",
+                "element": "option",
+                "attribute": "timestep",
+                "range": [-0.01, 0.01],
+            },
+            "parameter 'backwards_time': option timestep must be > 0",
+        ),
+        (
+            {
                 "name": "odd_law",
                 "element": "joint",
                 "element_name": "thigh_joint",
@@ -335,6 +344,31 @@ def test_overrides_change_only_the_named_parameter():
     assert {k: v for k, v in narrowed.items() if k != "foot_radius"} == {
         k: v for k, v in plain.items() if k != "foot_radius"
     }
+
+
+def test_a_medium_density_range_may_start_at_mujocos_default_of_zero(tmp_path):
+    parameter = {"name": "air", "element": "option", "attribute": "density", "range": [0, 1.2]}
+    spec = _spec(tmp_path, "jaxl/Hopper-v5", [parameter])
+    env = make_parameterized("jaxl/Hopper-v5", task_seed=0, parameter_spec=spec)
+    assert 0 <= env.unwrapped.task_params["air"] <= 1.2
+
+
+@pytest.mark.parametrize("env_id", ["jaxl/Pendulum-v1", "jaxl/Acrobot-v1", "jaxl/CartPole-v1"])
+def test_every_parameter_of_the_classic_envs_changes_the_trajectory(env_id):
+    """Acrobot's second link length used to be varied, but Gymnasium's dynamics never read it."""
+    parameters = gym.make(env_id, task_seed=0).unwrapped.spec_params.parameters
+
+    def trajectory(name: str, end: int) -> np.ndarray:
+        value = parameters_by_name[name].bounds()[end]
+        env = gym.make(env_id, task_seed=0, parameter_overrides={name: {"range": [value, value]}})
+        env.reset(seed=0)
+        env.action_space.seed(0)
+        observations = [env.step(env.action_space.sample())[0] for _ in range(30)]
+        return np.asarray(observations)
+
+    parameters_by_name = {p.name: p for p in parameters}
+    for name in parameters_by_name:
+        assert not np.array_equal(trajectory(name, 0), trajectory(name, 1)), name
 
 
 def test_make_env_rejects_parameter_keys_for_plain_envs():

@@ -28,12 +28,13 @@ Element = Literal["geom", "body", "joint", "actuator", "option", "env"]
 Law = Literal["uniform", "log_uniform"]
 
 POSITIVE_ATTRIBUTES = frozenset(
-    {"mass", "size", "density", "max_torque", "m", "l", "masscart", "masspole", "length"}
+    {"mass", "size", "timestep", "max_torque", "m", "l", "masscart", "masspole", "length"}
     | {"force_mag", "link_length_1", "link_length_2", "link_mass_1", "link_mass_2"}
 )
 """Attributes whose every value must be > 0 (a negative mass or size is a spec error)."""
 NONNEGATIVE_ATTRIBUTES = frozenset(
     {"damping", "frictionloss", "stiffness", "friction", "armature", "success_rate"}
+    | {"density", "viscosity"}
 )
 """Attributes whose every value must be >= 0."""
 
