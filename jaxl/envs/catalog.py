@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 
 from jaxl.envs.make import EnvError, unknown_env_message
+from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
 from jaxl.envs.parameterized.spec import ParameterSpec
 from jaxl.offscreen_gl import RENDERER_HELP
@@ -54,7 +55,8 @@ def show_env(
     """Each parameter of ``env_id``: target, default, range, law and (with ``task_seed``) the
     value drawn, read back from the built env."""
     _check_id(env_id)
-    env = gym.make(env_id, task_seed=task_seed, **(env_kwargs or {}))
+    with dropping_mujoco_warnings():
+        env = gym.make(env_id, task_seed=task_seed, **(env_kwargs or {}))
     try:
         unwrapped = env.unwrapped
         rows = []
@@ -119,7 +121,8 @@ def _frame(env_id: str, task_seed: int, width: int, height: int) -> np.ndarray:
     kwargs: dict[str, Any] = {"render_mode": "rgb_array", "task_seed": task_seed}
     if PARAMETERIZED_ENVS[env_id].physics.__name__ in ("MujocoPhysics", "DMCPhysics"):
         kwargs.update(width=width, height=height)  # the others draw at their own size
-    env = gym.make(env_id, **kwargs)
+    with dropping_mujoco_warnings():
+        env = gym.make(env_id, **kwargs)
     try:
         env.reset(seed=0)
         return np.asarray(env.render())
