@@ -188,7 +188,7 @@ def _envs(args: argparse.Namespace) -> None:
                 _number(row["default"]),
                 f"[{_number(row['low'])}, {_number(row['high'])}]",
                 row["law"],
-                _number(row["value"]),
+                _number(row["value"]) + ("" if row["read_back"] else " (drawn)"),
             ]
             table.add_row(*cells[: len(columns)])
         console.print(table)

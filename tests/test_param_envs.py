@@ -346,6 +346,24 @@ def test_overrides_change_only_the_named_parameter():
     }
 
 
+def test_show_gives_the_drawn_value_of_what_the_compiled_model_does_not_store(tmp_path):
+    # A geom's density only shows in its body's mass; before, show raised SpecError.
+    from jaxl.envs.catalog import show_env
+
+    parameter = {
+        "name": "foot_density",
+        "element": "geom",
+        "element_name": "foot_geom",
+        "attribute": "density",
+        "range": [900, 1100],
+    }
+    spec = _spec(tmp_path, "jaxl/Hopper-v5", [parameter])
+    (row,) = show_env("jaxl/Hopper-v5", 2, {"parameter_spec": spec})
+    drawn = make_parameterized("jaxl/Hopper-v5", task_seed=2, parameter_spec=spec)
+    assert row["read_back"] is False
+    assert row["value"] == drawn.unwrapped.task_params["foot_density"]
+
+
 def test_a_medium_density_range_may_start_at_mujocos_default_of_zero(tmp_path):
     parameter = {"name": "air", "element": "option", "attribute": "density", "range": [0, 1.2]}
     spec = _spec(tmp_path, "jaxl/Hopper-v5", [parameter])

@@ -17,7 +17,7 @@ import numpy as np
 from jaxl.envs.make import EnvError, unknown_env_message
 from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
-from jaxl.envs.parameterized.spec import ParameterSpec
+from jaxl.envs.parameterized.spec import ParameterSpec, SpecError
 from jaxl.offscreen_gl import RENDERER_HELP
 from jaxl.seeds import check_seed
 
@@ -53,7 +53,8 @@ def show_env(
     env_id: str, task_seed: int | None = None, env_kwargs: dict | None = None
 ) -> list[dict[str, Any]]:
     """Each parameter of ``env_id``: target, default, range, law and (with ``task_seed``) the
-    value drawn, read back from the built env."""
+    value drawn, read back from the built env where the compiled model stores it (``read_back``;
+    a geom's density, say, only shows in its body's mass, so the drawn value is given)."""
     _check_id(env_id)
     with dropping_mujoco_warnings():
         env = gym.make(env_id, task_seed=task_seed, **(env_kwargs or {}))
@@ -62,6 +63,10 @@ def show_env(
         rows = []
         for parameter in unwrapped.spec_params.parameters:
             low, high = parameter.bounds()
+            try:
+                value, read_back = unwrapped.model_value(parameter.name), True
+            except SpecError:  # not stored as such in the compiled model
+                value, read_back = unwrapped.task_params[parameter.name], False
             rows.append(
                 {
                     "name": parameter.name,
@@ -70,7 +75,8 @@ def show_env(
                     "low": low,
                     "high": high,
                     "law": parameter.law,
-                    "value": unwrapped.model_value(parameter.name),
+                    "value": value,
+                    "read_back": read_back,
                     "description": parameter.description,
                 }
             )
