@@ -550,6 +550,25 @@ def test_a_bc_run_evaluates_gathers_and_plots_without_its_dataset(tmp_path, caps
     assert f"load_path: file not found: {dataset}" in capsys.readouterr().err
 
 
+def test_bc_dataset_gathered_on_other_physics_warns(tmp_path, capsys):
+    # Same shapes, other task: deliberate for held-out evaluation, a mistake otherwise. Before,
+    # nothing said so.
+    from jaxl.learners import make_learner
+
+    recorded = {"env_id": "jaxl/CartPole-v1", "task_seed": 3, "max_episode_steps": None}
+    run, dataset = _tiny_bc_run(tmp_path, capsys, metadata={"env": recorded})
+    config = load_config(run / "config.json")
+    with pytest.warns(UserWarning) as caught:
+        make_learner(config, 0)
+    (warning,) = [w for w in caught if "gathered on other physics" in str(w.message)]
+    message = str(warning.message)
+    assert f"load_path: {dataset} was gathered on other physics" in message
+    assert (
+        "env_id 'jaxl/CartPole-v1' (dataset) vs 'CartPole-v1'; task_seed 3 (dataset) vs None"
+        in (message)
+    )
+
+
 def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
     # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
     # in Flax with a ScopeParamShapeError traceback.

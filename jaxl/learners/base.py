@@ -9,6 +9,7 @@ function of that state. :class:`OfflineLearner` learns from a fixed dataset give
 from __future__ import annotations
 
 import abc
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,17 @@ from jaxl.envs import VectorCollector
 from jaxl.models.factory import Networks, check_observation_space
 from jaxl.normalization import RunningMeanStdState, normalize
 from jaxl.seeds import check_seed
+
+TASK_KEYS = (
+    "env_id",
+    "task_seed",
+    "resample",
+    "control_mode",
+    "discrete_bins",
+    "parameter_spec",
+    "parameter_overrides",
+)
+"""The keys of an env config that decide which task it is (its dynamics and action space)."""
 
 ActFn = Callable[[np.ndarray], np.ndarray]
 
@@ -225,6 +237,28 @@ class OfflineLearner(Learner):
                     f"{where} holds actions from {data.action.min()} to {data.action.max()}, "
                     f"but {env_id} has {action_space} (actions {low} to {high})"
                 )
+        self._warn_if_gathered_on_other_physics(where)
+
+    def _warn_if_gathered_on_other_physics(self, where: str) -> None:
+        """Warn when the dataset's recorded env (``jaxl gather`` writes it) differs from
+        ``learner_config.env_config`` in what sets the task: its shapes may match while its
+        physics do not. Deliberate for a held-out evaluation, a mistake otherwise."""
+        recorded = self.dataset.metadata.get("env")
+        env_config = self.config.learner_config.env_config
+        if not isinstance(recorded, dict) or env_config is None:
+            return
+        ours = env_config.model_dump(mode="json")
+        differences = [
+            f"{key} {recorded[key]!r} (dataset) vs {ours[key]!r}"
+            for key in TASK_KEYS
+            if key in recorded and recorded[key] != ours[key]
+        ]
+        if differences:
+            warnings.warn(
+                f"{where} was gathered on other physics than learner_config.env_config "
+                f"evaluates on: {'; '.join(differences)}",
+                stacklevel=3,
+            )
 
     @property
     def eval_env_config(self) -> EnvConfig:
