@@ -556,7 +556,8 @@ def test_bc_dataset_gathered_on_other_physics_warns(tmp_path, capsys):
     from jaxl.learners import make_learner
 
     recorded = {"env_id": "jaxl/CartPole-v1", "task_seed": 3, "max_episode_steps": None}
-    run, dataset = _tiny_bc_run(tmp_path, capsys, metadata={"env": recorded})
+    with pytest.warns(UserWarning, match="gathered on other physics"):
+        run, dataset = _tiny_bc_run(tmp_path, capsys, metadata={"env": recorded})
     config = load_config(run / "config.json")
     with pytest.warns(UserWarning) as caught:
         make_learner(config, 0)

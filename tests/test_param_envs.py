@@ -381,7 +381,12 @@ def test_every_parameter_of_the_classic_envs_changes_the_trajectory(env_id):
         env = gym.make(env_id, task_seed=0, parameter_overrides={name: {"range": [value, value]}})
         env.reset(seed=0)
         env.action_space.seed(0)
-        observations = [env.step(env.action_space.sample())[0] for _ in range(30)]
+        observations = []
+        for _ in range(30):
+            observation, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            observations.append(observation)
+            if terminated or truncated:
+                break
         return np.asarray(observations)
 
     parameters_by_name = {p.name: p for p in parameters}
