@@ -54,6 +54,29 @@ def test_unknown_key(tmp_path, capsys):
     assert "learner_config.gama: unknown key (did you mean 'gamma'?)" in err
 
 
+@pytest.mark.parametrize(
+    ("example", "typo", "hint"),
+    [("rl/pendulum-sac.json", "bach_size", "batch_size"), ("il/cartpole-bc.json", "los", "loss")],
+)
+def test_unknown_key_is_matched_against_its_own_learners_keys(
+    example, typo, hint, tmp_path, capsys
+):
+    # Before, every learner's keys were matched against PPO's: bach_size -> 'minibatch_size'.
+    data = load_example(example)
+    data["learner_config"][typo] = 1
+    err = _run_train(tmp_path, data, capsys)
+    assert f"learner_config.{typo}: unknown key (did you mean '{hint}'?)" in err
+
+
+@pytest.mark.parametrize("example", ["rl/cartpole-a2c.json", "rl/cartpole-reinforce.json"])
+def test_rollout_learners_refuse_a_buffer_size_they_would_ignore(example, tmp_path, capsys):
+    # Before, only PPO checked it; A2C and REINFORCE took buffer_size 7 and ignored it.
+    data = load_example(example)
+    data["learner_config"]["buffer_config"] = {"buffer_size": 7}
+    err = _run_train(tmp_path, data, capsys)
+    assert "learner_config.buffer_config.buffer_size: must equal num_envs * num_steps" in err
+
+
 def test_wrong_type(tmp_path, capsys):
     data = load_example("rl/cartpole-ppo.json")
     data["learner_config"]["buffer_config"] = {"buffer_size": "1e6"}

@@ -53,9 +53,14 @@ class ConfigFileNotFoundError(ConfigError):
 
 
 def _allowed_keys(model: type[Section], loc: Sequence[str | int]) -> list[str]:
-    """The keys allowed at ``loc`` (the parent of an unknown key), best effort."""
+    """The keys allowed at ``loc`` (the parent of an unknown key, as pydantic gives it: a
+    tagged union's member appears as its tag, e.g. ``learner_config.sac``), best effort."""
     current: Any = model
+    annotation: Any = None
     for part in loc:
+        if annotation is not None and part in _UNION_TAGS:
+            current = _section_type(annotation, tag=str(part))  # the member the tag names
+            continue
         if isinstance(part, int) or not (
             isinstance(current, type) and issubclass(current, Section)
         ):
@@ -63,7 +68,8 @@ def _allowed_keys(model: type[Section], loc: Sequence[str | int]) -> list[str]:
         field = _field_by_name(current, part)
         if field is None:
             return []
-        current = _section_type(field.annotation)
+        annotation = field.annotation
+        current = _section_type(annotation)
     if isinstance(current, type) and issubclass(current, Section):
         return sorted(f.alias or name for name, f in current.model_fields.items())
     return []
@@ -76,13 +82,19 @@ def _field_by_name(model: type[Section], key: str):
     return None
 
 
-def _section_type(annotation: Any) -> Any:
-    """The Section class inside an annotation such as ``X | None``."""
+def _section_type(annotation: Any, tag: str | None = None) -> Any:
+    """The Section class inside an annotation such as ``X | None``; in a union of learner
+    configs, the one whose ``learner`` is ``tag`` (without a tag, the first)."""
     args = getattr(annotation, "__args__", None)
     if args:
         for arg in args:
-            found = _section_type(arg)
-            if isinstance(found, type) and issubclass(found, Section):
+            found = _section_type(arg, tag)
+            if not (isinstance(found, type) and issubclass(found, Section)):
+                continue
+            learner = found.model_fields.get("learner")
+            if tag is None or (
+                learner is not None and tag in getattr(learner.annotation, "__args__", ())
+            ):
                 return found
         return None
     return annotation
@@ -99,7 +111,8 @@ def _format_error(error: dict[str, Any]) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(ExperimentConfig, loc[:-1])
+        raw = [p for p in error["loc"] if not str(p).startswith(("function-", "literal["))]
+        allowed = _allowed_keys(ExperimentConfig, raw[:-1])
         hint = difflib.get_close_matches(loc[-1], allowed, n=1)
         text = "unknown key"
         if hint:

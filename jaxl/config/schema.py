@@ -360,6 +360,13 @@ class _RolloutConfig(Section):
                 "jaxl_value",
                 f"buffer_config.load_path: {self.learner} is online and loads no dataset",
             )
+        size = self.rollout_size  # the rollout is the buffer: another size would be ignored
+        if self.buffer_config.buffer_size not in (None, size):
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for "
+                f"{self.learner}, got {self.buffer_config.buffer_size}",
+            )
         return self
 
 
@@ -396,12 +403,6 @@ class PPOConfig(_RolloutConfig):
                 "jaxl_value",
                 f"minibatch_size: must divide num_envs * num_steps (= {size}), "
                 f"got {self.minibatch_size}",
-            )
-        if self.buffer_config.buffer_size not in (None, size):
-            raise PydanticCustomError(
-                "jaxl_value",
-                f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for ppo, "
-                f"got {self.buffer_config.buffer_size}",
             )
         return self
 
