@@ -82,3 +82,24 @@ def test_progress_eta_leaves_out_the_compiling_first_updates():
     eta = 3600 * hours + 60 * minutes + seconds
     # About 995 updates at about 0.01 s each; from the start it would have been over 6 minutes.
     assert 5 <= eta <= 120, lines[-1]
+
+
+def test_progress_eta_restarts_its_rate_when_a_slower_phase_begins():
+    """SAC's random-action updates are fast and its learning updates slow; a rate that mixed
+    them showed a few seconds left for a run of ten minutes."""
+    from jaxl.training.progress import Progress
+
+    out = io.StringIO()
+    progress = Progress(40, stream=out, plain_every=0.0)
+    for update in range(1, 6):  # warm-up: fast
+        time.sleep(0.005)
+        progress.update(update, 10 * update, 5.0, None)
+    progress.restart_rate()
+    for update in range(6, 11):  # learning: slow
+        time.sleep(0.1)
+        progress.update(update, 10 * update, 5.0, None)
+    lines = out.getvalue().splitlines()
+    assert lines[5].endswith("ETA ?") and lines[6].endswith("ETA ?"), lines
+    hours, minutes, seconds = map(int, lines[-1].rsplit("ETA ", 1)[1].split(":"))
+    # 30 updates left at about 0.1 s: about 3 s. Mixed with the warm-up's rate it was under 2 s.
+    assert 2 <= 3600 * hours + 60 * minutes + seconds <= 6, lines[-1]

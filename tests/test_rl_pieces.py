@@ -537,7 +537,10 @@ def test_sac_counts_the_gradient_steps_it_takes(
     learner = make_learner(load_config(write_config(tmp_path / "sac.json", small_sac_config)), 0)
     while learner.update_count < learner.total_updates:
         learner.update()
+        # The progress line restarts its rate when this turns false (see loop.train).
+        assert learner.warming_up == (int(learner.state.gradient_steps) == 0)
     assert int(learner.state.gradient_steps) == learner.total_gradient_steps
+    assert not learner.warming_up
 
 
 def test_sac_budget_with_one_gradient_step_on_a_train_freq_boundary(small_sac_config, tmp_path):

@@ -126,6 +126,13 @@ class Learner(abc.ABC):
         """``(return, length)`` of training episodes finished since the last call."""
         return []
 
+    @property
+    def warming_up(self) -> bool:
+        """Whether the updates so far took no gradient step (SAC's random-action warm-up). The
+        progress line measures its rate afresh once this ends: learning updates take far
+        longer, and the first of them compiles."""
+        return False
+
     def checkpoint(self) -> dict[str, Any]:
         """The full state to save, as named pytrees of arrays."""
         return {"state": self.state}

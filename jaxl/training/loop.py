@@ -95,6 +95,7 @@ def train(
     with deferred_interrupt() as stop_requested:
         try:
             while learner.update_count < total:
+                warming_up = learner.warming_up
                 row: dict[str, Any] = learner.update()
                 episodes += learner.pop_completed_episodes()
                 update, env_steps = learner.update_count, learner.env_steps
@@ -132,6 +133,8 @@ def train(
                         },
                     )
                 progress.update(update, env_steps, row["steps_per_second"], last_eval)
+                if warming_up and not learner.warming_up:
+                    progress.restart_rate()
                 if stopping:
                     raise TrainingInterrupted(run.path, update)
         except TrainingInterrupted:

@@ -97,6 +97,13 @@ class Progress:
             self._last_plain = time.perf_counter()
             print(line, file=self.stream, flush=True)
 
+    def restart_rate(self) -> None:
+        """Measure the ETA's rate afresh from the second report after this call, as at the start
+        of a session: call it when the run enters a slower phase (SAC's first learning update,
+        which also compiles), whose updates the earlier rate would not predict."""
+        self._reports = 0
+        self._anchor = None
+
     def close(self) -> None:
         """Stop the live display."""
         if self._bar is not None:

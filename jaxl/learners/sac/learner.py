@@ -283,6 +283,10 @@ class SACLearner(OnlineLearner):
         row["buffer_size"] = float(min(len(self.replay) + pending, self.replay.capacity))
         return row
 
+    @property
+    def warming_up(self) -> bool:
+        return int(self.state.gradient_steps) == 0
+
     def _warm_up_steps(self, env_steps: int, limit: int) -> int:
         """Vectorised steps of random actions still to take, at most ``limit``: until
         ``learning_starts`` env steps, and at least one, so that learning never starts on an
