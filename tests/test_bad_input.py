@@ -238,6 +238,35 @@ def test_keys_the_learner_would_ignore_are_refused(override, message, tmp_path, 
     assert message in err, err
 
 
+@pytest.mark.parametrize(
+    ("example", "keys", "message"),
+    [
+        (
+            "rl/cartpole-reinforce.json",
+            {"baseline": False, "vf_coef": 0.25},
+            "learner_config.vf_coef: weights the baseline's value loss, and baseline is false",
+        ),
+        (
+            "rl/pendulum-sac.json",
+            {"autotune_alpha": False, "target_entropy": -2.0},
+            "learner_config.target_entropy: the temperature is learned towards it",
+        ),
+        (
+            "rl/param_pendulum-ppo.json",
+            {"env_config": {"env_id": "jaxl/Pendulum-v1", "task_seed": 0, "discrete_bins": 5}},
+            "discrete_bins: levels of control_mode 'discrete', and control_mode is 'continuous'",
+        ),
+    ],
+)
+def test_other_learners_keys_that_would_be_ignored_are_refused(
+    example, keys, message, tmp_path, capsys
+):
+    data = load_example(example)
+    data["learner_config"].update(keys)
+    err = _run_train(tmp_path, data, capsys)
+    assert message in err, err
+
+
 def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     """A run whose config.json holds a key that is refused today because the learner never
     read it (made before the check existed) can still be evaluated; a new run from it cannot."""

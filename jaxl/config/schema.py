@@ -298,7 +298,17 @@ class EnvConfig(Section):
     """``{parameter name: {"range": [low, high], "range_type": ..., "law": ...}}``."""
 
     @model_validator(mode="after")
-    def _one_source_of_physics(self) -> EnvConfig:
+    def _one_source_of_physics(self, info: ValidationInfo) -> EnvConfig:
+        if (
+            _changed(self, "discrete_bins")
+            and self.control_mode != "discrete"
+            and _new_config(info)
+        ):
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"discrete_bins: levels of control_mode 'discrete', and control_mode is "
+                f"{self.control_mode!r}",
+            )
         if self.task_seed is not None and self.resample == "episode":
             raise PydanticCustomError(
                 "jaxl_value",
@@ -354,14 +364,15 @@ class _RolloutConfig(Section):
         return self.num_envs * self.num_steps
 
     @model_validator(mode="after")
-    def _online(self) -> _RolloutConfig:
+    def _online(self, info: ValidationInfo) -> _RolloutConfig:
         if self.buffer_config.load_path is not None:
             raise PydanticCustomError(
                 "jaxl_value",
                 f"buffer_config.load_path: {self.learner} is online and loads no dataset",
             )
         size = self.rollout_size  # the rollout is the buffer: another size would be ignored
-        if self.buffer_config.buffer_size not in (None, size):
+        checked = self.learner == "ppo" or _new_config(info)  # a2c/reinforce runs made before
+        if checked and self.buffer_config.buffer_size not in (None, size):
             raise PydanticCustomError(
                 "jaxl_value",
                 f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for "
@@ -419,6 +430,14 @@ class REINFORCEConfig(_RolloutConfig):
     baseline: bool = True
     """Subtract a learned ``V(s)`` from the return (needs ``model_config.value``)."""
 
+    @model_validator(mode="after")
+    def _baseline_keys(self, info: ValidationInfo) -> REINFORCEConfig:
+        if _changed(self, "vf_coef") and not self.baseline and _new_config(info):
+            raise PydanticCustomError(
+                "jaxl_value", "vf_coef: weights the baseline's value loss, and baseline is false"
+            )
+        return self
+
 
 class A2CConfig(_RolloutConfig):
     """Advantage actor-critic, the synchronous A3C of Mnih et al. (2016): n-step returns with GAE
@@ -471,7 +490,13 @@ class SACConfig(Section):
     checkpointing)."""
 
     @model_validator(mode="after")
-    def _sizes(self) -> SACConfig:
+    def _sizes(self, info: ValidationInfo) -> SACConfig:
+        if _changed(self, "target_entropy") and not self.autotune_alpha and _new_config(info):
+            raise PydanticCustomError(
+                "jaxl_value",
+                "target_entropy: the temperature is learned towards it, and autotune_alpha is "
+                "false (the temperature stays init_alpha)",
+            )
         capacity = self.buffer_config.buffer_size
         if capacity is not None and capacity < self.batch_size:
             raise PydanticCustomError(
