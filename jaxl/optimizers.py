@@ -50,6 +50,7 @@ def make_optimizer(
 
 
 def _arrays_not_scalars(params: optax.Params) -> optax.Params:
-    """AdamW's weight-decay mask: decay weight matrices and biases, not scalar parameters such
-    as SAC's log-temperature, which decay would pull towards a temperature of 1."""
+    """AdamW's weight-decay mask: decay array parameters (weight matrices, biases, a
+    state-independent ``log_std`` vector), not scalar ones such as SAC's log-temperature, which
+    decay would pull towards a temperature of 1."""
     return jax.tree.map(lambda leaf: jnp.ndim(leaf) > 0, params)
