@@ -285,6 +285,25 @@ def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     )
 
 
+def test_runs_and_datasets_with_a_task_seed_and_per_episode_physics_stay_readable(tmp_path, capsys):
+    # Refused in new configs since the held-out fix; runs, and datasets gathered from such runs
+    # with --task-seed, recorded the pair before.
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["env_config"] = {"env_id": "jaxl/CartPole-v1", "resample": "episode"}
+    data["train_config"].update(total_env_steps=256, eval_episodes=1)
+    run = _train_ok(tmp_path, data, capsys)
+    recorded = json.loads((run / "config.json").read_text())
+    recorded["learner_config"]["env_config"]["task_seed"] = 3
+    (run / "config.json").write_text(json.dumps(recorded))
+    assert main(["eval", str(run), "--episodes", "1"]) == 0
+    assert main(["eval", str(run), "--episodes", "1", "--task-seed", "4"]) == 0
+    capsys.readouterr()
+
+    env = {"env_id": "jaxl/CartPole-v1", "task_seed": 3, "resample": "episode"}
+    bc_run, _ = _tiny_bc_run(tmp_path / "bc", capsys, metadata={"env": env}, env_config=None)
+    assert (bc_run / "evaluation.json").is_file()
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A tiny finished PPO run with three checkpoints."""

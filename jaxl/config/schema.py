@@ -204,7 +204,8 @@ class ScheduleConfig(Section):
     schedule: Literal["constant", "linear", "cosine", "exponential"]
     init_value: PositiveFloat
     end_value: NonNegativeFloat = 0.0
-    """Final value (``linear`` and ``cosine``); for ``exponential``, the lower bound."""
+    """Final value (``linear`` and ``cosine``); for ``exponential``, the bound the rate is
+    clipped at (lower when ``decay_rate < 1``, upper when above 1)."""
     decay_rate: PositiveFloat = 0.1
     """``exponential`` only: factor applied over ``transition_steps``."""
     transition_steps: PositiveInt | None = None
@@ -309,7 +310,7 @@ class EnvConfig(Section):
                 f"discrete_bins: levels of control_mode 'discrete', and control_mode is "
                 f"{self.control_mode!r}",
             )
-        if self.task_seed is not None and self.resample == "episode":
+        if self.task_seed is not None and self.resample == "episode" and _new_config(info):
             raise PydanticCustomError(
                 "jaxl_value",
                 f'task_seed: {self.task_seed} names one variant, but resample: "episode" draws '

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.buffers import TransitionNumPyBuffer, load_buffer
-from jaxl.config.schema import EnvConfig, ExperimentConfig
+from jaxl.config.schema import READING_A_RUN, EnvConfig, ExperimentConfig
 from jaxl.envs import VectorCollector
 from jaxl.models.factory import Networks, check_observation_space
 from jaxl.normalization import RunningMeanStdState, normalize
@@ -27,6 +27,7 @@ from jaxl.seeds import check_seed
 
 TASK_KEYS = (
     "env_id",
+    "env_kwargs",
     "task_seed",
     "resample",
     "control_mode",
@@ -282,4 +283,5 @@ class OfflineLearner(Learner):
             raise ValueError(
                 "learner_config.env_config: null, and the dataset records no environment"
             )
-        return EnvConfig.model_validate(recorded)
+        # A record, like a run's config: checks added since it was written do not apply.
+        return EnvConfig.model_validate(recorded, context={READING_A_RUN: True})

@@ -13,7 +13,7 @@ import numpy as np
 from jaxl import __version__
 from jaxl.buffers import TransitionNumPyBuffer, Transitions
 from jaxl.config import ExperimentConfig, load_config
-from jaxl.config.schema import EnvConfig
+from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
 from jaxl.learners import Learner, make_learner
@@ -218,7 +218,8 @@ def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
     if task_seed is None:
         return env_config
     fixed = {**env_config.model_dump(), "task_seed": task_seed, "resample": "never"}
-    return EnvConfig.model_validate(fixed)
+    # From a run's config: checks added since the run was made do not apply.
+    return EnvConfig.model_validate(fixed, context={READING_A_RUN: True})
 
 
 def _episode_task_params(env_config: EnvConfig, seeds: list[int]) -> list[dict] | None:
