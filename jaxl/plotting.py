@@ -124,8 +124,16 @@ def plot_runs(
             for run, (xs, ys) in zip(group["runs"], group["curves"], strict=True)
         ]
         summaries.append(
-            {"label": label, "runs": group["runs"], "x": x, x: summary.pop("x"), **summary}
-            | {"finals": finals}
+            {
+                "label": label,
+                "runs": group["runs"],
+                "x": x,
+                x: summary["x"],
+                "mean": summary["mean"],
+                "min": summary["min"],
+                "max": summary["max"],
+                "finals": finals,
+            }
         )
     axes.set_xlabel(x.replace("_", " "))
     axes.set_ylabel(metric.replace("_", " "))

@@ -186,6 +186,15 @@ def _changed(section: Section, key: str) -> bool:
     return getattr(section, key) != type(section).model_fields[key].default
 
 
+def _refuse_if_unread(
+    section: Section, key: str, read: bool, why: str, info: ValidationInfo
+) -> None:
+    """Refuse ``key`` set to other than its default in a new config when ``read`` is false (the
+    run would ignore it); ``why`` ends the message. Runs made before the check stay readable."""
+    if not read and _changed(section, key) and _new_config(info):
+        raise PydanticCustomError("jaxl_value", f"{key}: {why}")
+
+
 def _refuse_unread_keys(section: Section, readers: dict[str, tuple[str, ...]], kind: str) -> None:
     """Refuse a key set to other than its default when the section's ``kind`` (its schedule or
     optimiser) is not among the ``readers`` of that key."""
@@ -299,17 +308,14 @@ class EnvConfig(Section):
     """``{parameter name: {"range": [low, high], "range_type": ..., "law": ...}}``."""
 
     @model_validator(mode="after")
-    def _one_source_of_physics(self, info: ValidationInfo) -> EnvConfig:
-        if (
-            _changed(self, "discrete_bins")
-            and self.control_mode != "discrete"
-            and _new_config(info)
-        ):
-            raise PydanticCustomError(
-                "jaxl_value",
-                f"discrete_bins: levels of control_mode 'discrete', and control_mode is "
-                f"{self.control_mode!r}",
-            )
+    def _keys_that_apply(self, info: ValidationInfo) -> EnvConfig:
+        _refuse_if_unread(
+            self,
+            "discrete_bins",
+            self.control_mode == "discrete",
+            f"levels of control_mode 'discrete', and control_mode is {self.control_mode!r}",
+            info,
+        )
         if self.task_seed is not None and self.resample == "episode" and _new_config(info):
             raise PydanticCustomError(
                 "jaxl_value",
@@ -404,11 +410,13 @@ class PPOConfig(_RolloutConfig):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> PPOConfig:
-        if _changed(self, "obs_clip") and not self.normalize_obs and _new_config(info):
-            raise PydanticCustomError(
-                "jaxl_value",
-                "obs_clip: clips normalised observations, and normalize_obs is false",
-            )
+        _refuse_if_unread(
+            self,
+            "obs_clip",
+            self.normalize_obs,
+            "clips normalised observations, and normalize_obs is false",
+            info,
+        )
         size = self.rollout_size
         if size % self.minibatch_size:
             raise PydanticCustomError(
@@ -433,10 +441,13 @@ class REINFORCEConfig(_RolloutConfig):
 
     @model_validator(mode="after")
     def _baseline_keys(self, info: ValidationInfo) -> REINFORCEConfig:
-        if _changed(self, "vf_coef") and not self.baseline and _new_config(info):
-            raise PydanticCustomError(
-                "jaxl_value", "vf_coef: weights the baseline's value loss, and baseline is false"
-            )
+        _refuse_if_unread(
+            self,
+            "vf_coef",
+            self.baseline,
+            "weights the baseline's value loss, and baseline is false",
+            info,
+        )
         return self
 
 
@@ -492,12 +503,14 @@ class SACConfig(Section):
 
     @model_validator(mode="after")
     def _sizes(self, info: ValidationInfo) -> SACConfig:
-        if _changed(self, "target_entropy") and not self.autotune_alpha and _new_config(info):
-            raise PydanticCustomError(
-                "jaxl_value",
-                "target_entropy: the temperature is learned towards it, and autotune_alpha is "
-                "false (the temperature stays init_alpha)",
-            )
+        _refuse_if_unread(
+            self,
+            "target_entropy",
+            self.autotune_alpha,
+            "the temperature is learned towards it, and autotune_alpha is false (the "
+            "temperature stays init_alpha)",
+            info,
+        )
         capacity = self.buffer_config.buffer_size
         if capacity is not None and capacity < self.batch_size:
             raise PydanticCustomError(

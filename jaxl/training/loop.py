@@ -92,10 +92,10 @@ def train(
     start = time.perf_counter()
     last_eval = math.nan
     final: dict[str, Any] = {}
+    warming_up = learner.warming_up
     with deferred_interrupt() as stop_requested:
         try:
             while learner.update_count < total:
-                warming_up = learner.warming_up
                 row: dict[str, Any] = learner.update()
                 episodes += learner.pop_completed_episodes()
                 update, env_steps = learner.update_count, learner.env_steps
@@ -133,7 +133,8 @@ def train(
                         },
                     )
                 progress.update(update, env_steps, row["steps_per_second"], last_eval)
-                if warming_up and not learner.warming_up:
+                was_warming_up, warming_up = warming_up, learner.warming_up
+                if was_warming_up and not warming_up:
                     progress.restart_rate()
                 if stopping:
                     raise TrainingInterrupted(run.path, update)
