@@ -267,6 +267,28 @@ def test_other_learners_keys_that_would_be_ignored_are_refused(
     assert message in err, err
 
 
+@pytest.mark.parametrize(
+    ("example", "distribution", "key", "value"),
+    [
+        ("rl/cartpole-ppo.json", "auto", "init_std", 0.5),
+        ("rl/cartpole-a2c.json", "categorical", "min_std", 0.1),
+        ("rl/cartpole-reinforce.json", "auto", "std", "state_dependent"),
+    ],
+)
+def test_gaussian_head_keys_on_a_head_without_a_std_are_refused(
+    example, distribution, key, value, tmp_path, capsys
+):
+    # Accepted and ignored before: a categorical head has no standard deviation.
+    data = load_example(example)
+    data["model_config"]["policy"].update({"distribution": distribution, key: value})
+    err = _run_train(tmp_path, data, capsys)
+    kind = "deterministic" if distribution == "deterministic" else "categorical"
+    assert (
+        f"model_config.policy.{key}: read by Gaussian heads only, and this policy's head is {kind}"
+        in err
+    ), err
+
+
 def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     """A run whose config.json holds a key that is refused today because the learner never
     read it (made before the check existed) can still be evaluated; a new run from it cannot."""
@@ -276,6 +298,7 @@ def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     recorded = json.loads((run / "config.json").read_text())
     recorded["model_config"]["q"] = {"layers": [64, 64], "activation": "relu"}
     recorded["optimizer_config"]["weight_decay"] = 0.5
+    recorded["model_config"]["policy"]["init_std"] = 0.5
     (run / "config.json").write_text(json.dumps(recorded))
     assert main(["eval", str(run), "--episodes", "1"]) == 0
     capsys.readouterr()

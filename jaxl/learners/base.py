@@ -85,6 +85,8 @@ class Learner(abc.ABC):
 
     #: Which ``learner_config.task`` the learner serves.
     task: str = ""
+    #: The learner's networks, built by the subclass's ``__init__``.
+    networks: Networks
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
         self.config = config

@@ -158,6 +158,25 @@ def make_networks(
     return Networks(policy, PolicyHead(kind, policy_config.min_std), action, value, q)
 
 
+def refuse_unread_policy_keys(config: ModelConfig, networks: Networks) -> None:
+    """Refuse Gaussian-head keys (``std``, ``init_std``, ``min_std``) set to other than their
+    defaults when the head has no standard deviation (categorical or deterministic), where the
+    run would ignore them. Called for new runs only, so that older runs stay readable.
+
+    :raises ValueError: naming the key and the head.
+    """
+    kind = networks.head.kind
+    if kind not in ("categorical", "deterministic"):
+        return
+    policy = config.policy
+    for key in ("std", "init_std", "min_std"):
+        if getattr(policy, key) != type(policy).model_fields[key].default:
+            raise ValueError(
+                f"model_config.policy.{key}: read by Gaussian heads only, and this policy's head "
+                f"is {kind} (distribution: {policy.distribution!r}); remove the key"
+            )
+
+
 def require_log_prob(networks: Networks, learner: str) -> None:
     """Refuse a deterministic policy head for a learner whose loss is built on ``log π(a)``
     (policy gradients): its log-probability is a constant, so the policy would never learn.

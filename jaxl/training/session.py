@@ -17,6 +17,7 @@ from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
 from jaxl.learners import Learner, make_learner
+from jaxl.models.factory import refuse_unread_policy_keys
 from jaxl.output_paths import check_output_parent
 from jaxl.seeds import check_seed
 from jaxl.training import loop
@@ -70,6 +71,7 @@ def start_training(
     if seed is None:
         seed = config.seed if config.seed is not None else 0
     learner = make_learner(config, seed)
+    refuse_unread_policy_keys(config.model, learner.networks)
     if config.learner_config.env_config is None:
         # An offline run on the dataset's recorded env: write that env into the resolved config,
         # so that evaluating the run later does not need the dataset.
