@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from jaxl import __version__
+from jaxl.errors import InputError
 
 
 def _checkpoint(text: str) -> int | str:
@@ -232,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
         print(result.run.path, flush=True)
     elif args.command == "eval":
         if args.episodes <= 0:
-            raise ValueError(f"--episodes: expected a positive integer, got {args.episodes}")
+            raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
         result = session.evaluate_run(
             args.run_dir,
             args.episodes,
@@ -254,7 +255,7 @@ def _run(args: argparse.Namespace) -> int:
             )
     elif args.command == "gather":
         if args.episodes <= 0:
-            raise ValueError(f"--episodes: expected a positive integer, got {args.episodes}")
+            raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
         summary = session.gather_dataset(
             args.run_dir,
             args.episodes,
@@ -312,14 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Rendering is this process's only job, so EGL may be chosen (before MuJoCo is imported).
         configure_offscreen_gl(allow_egl=True)
     from jaxl.compilation_cache import enable_compilation_cache
-    from jaxl.device import DeviceError, check_device, configure_device
+    from jaxl.device import check_device, configure_device
 
     try:
         configure_device(args.device)
         check_device(args.device)
         enable_compilation_cache()
         return _run(args)
-    except DeviceError as error:
+    except InputError as error:  # bad input: one line; any other exception is a defect
         print(f"jaxl: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as interrupt:
@@ -328,13 +329,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         stopped = isinstance(interrupt, TrainingInterrupted)
         print(f"jaxl: {interrupt if stopped else 'interrupted'}", file=sys.stderr)
         return 130
-    except Exception as error:
-        from jaxl.errors import USER_ERRORS
-
-        if isinstance(error, USER_ERRORS):
-            print(f"jaxl: error: {error}", file=sys.stderr)
-            return 2
-        raise
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 
+from jaxl.errors import InputError
+
 _GPU = re.compile(r"^gpu(?::(\d+(?:,\d+)*))?$")
 
 
-class DeviceError(ValueError):
+class DeviceError(InputError):
     """The ``--device`` value is malformed or the device is not available."""
 
 

@@ -1,19 +1,11 @@
-"""The exceptions that mean bad input (reported as one clear line, not a traceback)."""
+"""The exception that means bad input, which the ``jaxl`` command reports as one clear line.
 
-from jaxl.buffers.numpy_buffers import BufferFileError
-from jaxl.config.loading import ConfigError
-from jaxl.device import DeviceError
-from jaxl.envs.make import EnvError
-from jaxl.training.checkpoints import CheckpointError
-from jaxl.training.run_dir import RunDirectoryError
+Every error JAXL raises about what it was given (a config, a file, an env id, a run directory,
+a checkpoint, a device, a command-line value) is an :class:`InputError`. Any other exception is
+a defect, and ``jaxl`` shows its traceback.
+"""
 
-USER_ERRORS: tuple[type[Exception], ...] = (
-    BufferFileError,
-    CheckpointError,
-    ConfigError,
-    DeviceError,
-    EnvError,
-    RunDirectoryError,
-    ValueError,
-)
-"""Bad configs, files, env ids, run directories, checkpoints and devices."""
+
+class InputError(ValueError):
+    """Bad input: the message names the culprit (a config key, a file, a flag) and what was
+    expected. A :class:`ValueError`, so that code catching those keeps working."""

@@ -8,8 +8,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from jaxl.errors import InputError
 
-class OutputPathError(ValueError):
+
+class OutputPathError(InputError):
     """A file or folder cannot be written where the user asked for it."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxl.config import ExperimentConfig
+from jaxl.errors import InputError
 from jaxl.output_paths import check_output_parent, reporting_write_errors
 from jaxl.training.metrics import read_metrics
 from jaxl.training.run_dir import open_run_directory
@@ -35,11 +36,11 @@ def _group_key(config: dict) -> str:
 def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndarray]:
     """A run's ``(x, metric)`` values, from the rows that have both, sorted by x."""
     if not metrics_path.is_file():
-        raise ValueError(f"{metrics_path.parent}: no metrics.csv yet")
+        raise InputError(f"{metrics_path.parent}: no metrics.csv yet")
     rows = read_metrics(metrics_path)
     for column in (metric, x):
         if rows and column not in rows[0]:
-            raise ValueError(
+            raise InputError(
                 f"{metrics_path}: no column {column!r} (columns: {', '.join(rows[0])})"
             )
     points = [
@@ -49,7 +50,7 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
     ]
     points = [(a, b) for a, b in points if not (math.isnan(a) or math.isnan(b))]
     if not points:
-        raise ValueError(f"{metrics_path}: no rows with values of both {metric} and {x} yet")
+        raise InputError(f"{metrics_path}: no rows with values of both {metric} and {x} yet")
     points.sort(key=lambda point: point[0])  # stable: rows with equal x keep their order
     xs, ys = zip(*points, strict=True)
     return np.asarray(xs), np.asarray(ys)
@@ -62,14 +63,14 @@ def _x_column(x: str, configs: dict[str, ExperimentConfig]) -> str:
         run for run, config in configs.items() if config.learner_config.task != "reinforcement"
     ]
     if x == "env_steps" and offline:
-        raise ValueError(
+        raise InputError(
             f"--x env_steps: {offline[0]} is offline and takes no env steps; use --x update"
         )
     if x != "auto":
         return x
     if offline and len(offline) < len(configs):
         online = next(run for run in configs if run not in offline)
-        raise ValueError(
+        raise InputError(
             f"--x auto: {offline[0]} is offline (no env steps) and {online} is online; "
             "plot them with --x update, or separately"
         )
@@ -157,14 +158,14 @@ def check_image_path(out: str | os.PathLike[str]) -> str:
 
     out = Path(out)
     if out.is_dir():
-        raise ValueError(f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}")
+        raise InputError(f"--out: {out} is a directory; name the image, e.g. {out / 'curve.png'}")
     check_output_parent(out, "--out")
     image_format = out.suffix.lstrip(".").lower()
     if not image_format:
-        raise ValueError(f"--out: {out} has no image suffix; use e.g. {out}.png")
+        raise InputError(f"--out: {out} has no image suffix; use e.g. {out}.png")
     formats = FigureCanvasBase.get_supported_filetypes()
     if image_format not in formats:
-        raise ValueError(
+        raise InputError(
             f"--out: {out}: matplotlib cannot write .{image_format} images; "
             f"use one of {', '.join('.' + name for name in sorted(formats))}"
         )

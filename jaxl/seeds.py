@@ -10,6 +10,8 @@ from __future__ import annotations
 import numbers
 from typing import TYPE_CHECKING
 
+from jaxl.errors import InputError
+
 if TYPE_CHECKING:
     import jax
 
@@ -24,9 +26,9 @@ def check_seed(value: int, name: str = "seed") -> int:
     :raises ValueError: ``value`` is not an integer from 0 to :data:`MAX_SEED`.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name}: expected an integer seed, got {value!r}")
+        raise InputError(f"{name}: expected an integer seed, got {value!r}")
     if not 0 <= value <= MAX_SEED:
-        raise ValueError(f"{name}: expected an integer from 0 to 2**63 - 1, got {value}")
+        raise InputError(f"{name}: expected an integer from 0 to 2**63 - 1, got {value}")
     return int(value)
 
 

@@ -752,3 +752,19 @@ def test_plot_x_column_a_run_does_not_have(finished_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"jaxl: error: {finished_run / 'metrics.csv'}: no column 'step' ("), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_that_is_not_about_the_input_keeps_its_traceback(tmp_path, monkeypatch, capsys):
+    """Only :class:`~jaxl.errors.InputError` becomes one ``jaxl: error:`` line; a ValueError from
+    a defect inside the library (here, one raised by the training session itself) propagates
+    with its traceback instead of posing as bad input."""
+    from jaxl.training import session
+
+    def defect(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together with shapes (256,) (256,1)")
+
+    monkeypatch.setattr(session, "start_training", defect)
+    config = write_config(tmp_path / "c.json", load_example("rl/cartpole-ppo.json"))
+    with pytest.raises(ValueError, match="could not be broadcast"):
+        main(["train", str(config), "--out", str(tmp_path / "runs")])
+    assert "jaxl: error:" not in capsys.readouterr().err

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
+from jaxl.errors import InputError
 from jaxl.output_paths import reporting_write_errors
 
 FORMAT = "jaxl.buffer"
@@ -35,7 +36,7 @@ class Transitions(NamedTuple):
     truncated: np.ndarray
 
 
-class BufferFileError(ValueError):
+class BufferFileError(InputError):
     """A buffer file is missing, corrupt, or not in a format this version reads."""
 
 

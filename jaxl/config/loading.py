@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from jaxl.config.schema import READING_A_RUN, ExperimentConfig, Section, _got
+from jaxl.errors import InputError
 
 # Discriminated-union tags that pydantic inserts into error locations.
 _UNION_TAGS = {
@@ -32,7 +33,7 @@ _UNION_TAGS = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config could not be loaded. The message names each offending key path and the problem.
 
     :param problems: one line per problem, each ``key.path: what is wrong``.

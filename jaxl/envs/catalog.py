@@ -18,6 +18,7 @@ from jaxl.envs.make import EnvError, unknown_env_message
 from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, load_env_spec
 from jaxl.envs.parameterized.spec import ParameterSpec, SpecError
+from jaxl.errors import InputError
 from jaxl.offscreen_gl import RENDERER_HELP
 from jaxl.seeds import check_seed
 
@@ -146,7 +147,7 @@ def check_frame_size(size: int, name: str) -> int:
     :raises ValueError: naming ``name``.
     """
     if not 0 < size <= MAX_PIXELS:
-        raise ValueError(f"{name}: expected a number of pixels from 1 to {MAX_PIXELS}, got {size}")
+        raise InputError(f"{name}: expected a number of pixels from 1 to {MAX_PIXELS}, got {size}")
     return size
 
 

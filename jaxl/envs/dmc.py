@@ -12,6 +12,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
+from jaxl.errors import InputError
 from jaxl.offscreen_gl import configure_offscreen_gl
 
 # dm_control picks its OpenGL backend when it is imported. Without a display it tries GLFW
@@ -49,7 +50,7 @@ class DMCEnv(gym.Env):
         height: int = 240,
     ) -> None:
         if (domain, task) not in suite.ALL_TASKS:
-            raise ValueError(f"dm_control has no task {domain}-{task}")
+            raise InputError(f"dm_control has no task {domain}-{task}")
         self.domain, self.task = domain, task
         self.dm_env = suite.load(domain, task, task_kwargs={"random": 0})
         spec = self.dm_env.observation_spec()

@@ -10,9 +10,10 @@ import gymnasium as gym
 from jaxl.config.schema import EnvConfig
 from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized.spec import SpecError
+from jaxl.errors import InputError
 
 
-class EnvError(ValueError):
+class EnvError(InputError):
     """An environment could not be built; the message names the env id and the cause."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from jaxl.buffers import TransitionNumPyBuffer, load_buffer
 from jaxl.config.schema import READING_A_RUN, EnvConfig, ExperimentConfig
 from jaxl.envs import VectorCollector
+from jaxl.errors import InputError
 from jaxl.models.factory import Networks, check_observation_space
 from jaxl.normalization import RunningMeanStdState, normalize
 from jaxl.seeds import check_seed
@@ -216,7 +217,7 @@ class OfflineLearner(Learner):
             buffer_config.load_path, seed=seed, capacity=buffer_config.buffer_size
         )
         if len(self.dataset) == 0:
-            raise ValueError(
+            raise InputError(
                 f"learner_config.buffer_config.load_path: {buffer_config.load_path} is empty"
             )
 
@@ -231,19 +232,19 @@ class OfflineLearner(Learner):
         where = f"learner_config.buffer_config.load_path: {path}"
         env_id = self.eval_env_config.env_id
         if data.obs.shape[1:] != observation_space.shape:
-            raise ValueError(
+            raise InputError(
                 f"{where} holds observations of shape {data.obs.shape[1:]}, but {env_id} "
                 f"observes shape {observation_space.shape}"
             )
         if data.action.shape[1:] != action_space.shape:
-            raise ValueError(
+            raise InputError(
                 f"{where} holds actions of shape {data.action.shape[1:]}, but {env_id} acts "
                 f"with shape {action_space.shape} ({action_space})"
             )
         if isinstance(action_space, gym.spaces.Discrete):
             low, high = action_space.start, action_space.start + action_space.n - 1
             if data.action.min() < low or data.action.max() > high:
-                raise ValueError(
+                raise InputError(
                     f"{where} holds actions from {data.action.min()} to {data.action.max()}, "
                     f"but {env_id} has {action_space} (actions {low} to {high})"
                 )
@@ -276,13 +277,13 @@ class OfflineLearner(Learner):
         if env_config is not None:
             return env_config
         if self.dataset is None:
-            raise ValueError(
+            raise InputError(
                 "learner_config.env_config: null in the run's config, and the environment is "
                 "recorded in the dataset, which is not loaded"
             )
         recorded = self.dataset.metadata.get("env")
         if not recorded:
-            raise ValueError(
+            raise InputError(
                 "learner_config.env_config: null, and the dataset records no environment"
             )
         # A record, like a run's config: checks added since it was written do not apply.

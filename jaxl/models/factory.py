@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.config.schema import ModelConfig
+from jaxl.errors import InputError
 from jaxl.models.networks import PolicyNetwork, QEnsemble, ValueNetwork
 from jaxl.models.policies import PolicyHead
 
@@ -45,7 +46,7 @@ class ActionSpec:
                 tuple(map(float, space.low)),
                 tuple(map(float, space.high)),
             )
-        raise ValueError(f"unsupported action space {space}: expected Discrete or a 1-D Box")
+        raise InputError(f"unsupported action space {space}: expected Discrete or a 1-D Box")
 
     def to_env(self, action: jax.Array, head_kind: str) -> jax.Array:
         """Map policy actions to env actions: discrete ones are offset by :attr:`start`,
@@ -105,7 +106,7 @@ def _head_kind(requested: str, action: ActionSpec, continuous_default: str) -> s
         return "categorical" if action.discrete else continuous_default
     if (requested == "categorical") != action.discrete:
         space = "discrete" if action.discrete else "continuous"
-        raise ValueError(
+        raise InputError(
             f"model_config.policy.distribution: {requested!r} does not fit {space} actions"
         )
     return requested
@@ -131,7 +132,7 @@ def make_networks(
     kind = _head_kind(policy_config.distribution, action, continuous_default)
     bounded = np.isfinite(action.low).all() and np.isfinite(action.high).all()
     if kind == "squashed_gaussian" and not bounded:
-        raise ValueError(
+        raise InputError(
             "model_config.policy.distribution: a squashed_gaussian head rescales [-1, 1] to the "
             f"env's action bounds, which must be finite; got low={list(action.low)}, "
             f"high={list(action.high)} (outside sac, a 'gaussian' head clips to them instead)"
@@ -171,7 +172,7 @@ def refuse_unread_policy_keys(config: ModelConfig, networks: Networks) -> None:
     policy = config.policy
     for key in ("std", "init_std", "min_std"):
         if getattr(policy, key) != type(policy).model_fields[key].default:
-            raise ValueError(
+            raise InputError(
                 f"model_config.policy.{key}: read by Gaussian heads only, and this policy's head "
                 f"is {kind} (distribution: {policy.distribution!r}); remove the key"
             )
@@ -184,7 +185,7 @@ def require_log_prob(networks: Networks, learner: str) -> None:
     :raises ValueError: naming ``model_config.policy.distribution``.
     """
     if networks.head.kind == "deterministic":
-        raise ValueError(
+        raise InputError(
             f"model_config.policy.distribution: 'deterministic' has no log-probability, which "
             f"{learner}'s policy gradient needs; use 'auto', 'gaussian' or 'squashed_gaussian'"
         )
@@ -197,7 +198,7 @@ def check_observation_space(space: gym.Space, env_id: str) -> None:
     :raises ValueError: naming ``learner_config.env_config.env_id``, the env and its space.
     """
     if not isinstance(space, gym.spaces.Box):
-        raise ValueError(
+        raise InputError(
             f"learner_config.env_config.env_id: {env_id} observes {space}, but JAXL's networks "
             "take Box observations (arrays of numbers); wrap the env to give one, e.g. with "
             "gymnasium.wrappers.FlattenObservation for Discrete, Tuple or Dict spaces"

@@ -10,10 +10,12 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from jaxl.errors import InputError
+
 logging.getLogger("absl").setLevel(logging.ERROR)
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(InputError):
     """A checkpoint is missing or unreadable. Nothing on disk is changed when this is raised."""
 
 

@@ -15,10 +15,11 @@ import filelock
 
 from jaxl import __version__
 from jaxl.config import ConfigError, ExperimentConfig, load_config
+from jaxl.errors import InputError
 from jaxl.output_paths import reporting_write_errors
 
 
-class RunDirectoryError(ValueError):
+class RunDirectoryError(InputError):
     """A path given as a run directory is missing or holds no run (no ``config.json``), or a new
     run directory cannot be created where the config says."""
 

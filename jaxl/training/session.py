@@ -16,6 +16,7 @@ from jaxl.config import ExperimentConfig, load_config
 from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
+from jaxl.errors import InputError
 from jaxl.learners import Learner, make_learner
 from jaxl.models.factory import refuse_unread_policy_keys
 from jaxl.output_paths import check_output_parent
@@ -257,7 +258,7 @@ def gather_dataset(
         any episode is run).
     """
     if Path(out).is_dir():
-        raise ValueError(
+        raise InputError(
             f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
         )
     check_output_parent(out, "--out")

@@ -17,6 +17,7 @@ import numpy as np
 
 from jaxl.envs.parameterized.sampling import draw, normalized_vector
 from jaxl.envs.parameterized.spec import EnvParameterSpec, SpecError
+from jaxl.errors import InputError
 
 Resample = Literal["never", "episode"]
 ControlMode = Literal["continuous", "discrete", "bang_bang"]
@@ -42,9 +43,9 @@ class ParameterizedEnv(gym.Env):
         if task_seed is not None and (
             isinstance(task_seed, bool) or not isinstance(task_seed, int) or task_seed < 0
         ):
-            raise ValueError(f"task_seed: expected an integer >= 0 or null, got {task_seed!r}")
+            raise InputError(f"task_seed: expected an integer >= 0 or null, got {task_seed!r}")
         if resample not in ("never", "episode"):
-            raise ValueError(f"resample: expected 'never' or 'episode', got {resample!r}")
+            raise InputError(f"resample: expected 'never' or 'episode', got {resample!r}")
         self._physics = physics
         self.spec_params = spec
         self.task_seed = task_seed
@@ -125,7 +126,7 @@ class ObserveParams(gym.ObservationWrapper):
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
-            raise ValueError(f"observe_params needs a flat Box observation space, got {space}")
+            raise InputError(f"observe_params needs a flat Box observation space, got {space}")
         count = len(env.unwrapped.spec_params.parameters)
         self.observation_space = gym.spaces.Box(
             np.concatenate([space.low, -np.ones(count)]).astype(space.dtype),
@@ -150,17 +151,17 @@ class DiscreteActions(gym.ActionWrapper):
         super().__init__(env)
         space = env.action_space
         if not isinstance(space, gym.spaces.Box):
-            raise ValueError(
+            raise InputError(
                 f"control_mode {mode!r} needs a continuous (Box) action space, got {space}"
             )
         if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
-            raise ValueError(f"control_mode {mode!r} needs finite action bounds, got {space}")
+            raise InputError(f"control_mode {mode!r} needs finite action bounds, got {space}")
         levels = 2 if mode == "bang_bang" else bins
         if levels < 2:
-            raise ValueError(f"discrete_bins: expected at least 2, got {bins}")
+            raise InputError(f"discrete_bins: expected at least 2, got {bins}")
         dims = int(np.prod(space.shape))
         if levels**dims > max_actions:
-            raise ValueError(
+            raise InputError(
                 f"control_mode {mode!r}: {levels}^{dims} = {levels**dims} actions is more than "
                 f"{max_actions}; use fewer bins or continuous control"
             )

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from jaxl.config.schema import NonNegativeInt, ParameterOverride, RangePair, Section, _got
+from jaxl.errors import InputError
 
 SPEC_DIR = Path(__file__).resolve().parent.parent / "specs"
 """Where the default specs live, one ``<env name>.json`` per registered env."""
@@ -39,7 +40,7 @@ NONNEGATIVE_ATTRIBUTES = frozenset(
 """Attributes whose every value must be >= 0."""
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A parameter spec is invalid; the message names the parameter and the problem."""
 
 

@@ -16,6 +16,7 @@ from flax import struct
 
 from jaxl.config.schema import BCConfig, ExperimentConfig
 from jaxl.envs import make_env
+from jaxl.errors import InputError
 from jaxl.learners.base import OfflineLearner, make_act, policy_from_act
 from jaxl.learners.bc.losses import bc_loss, squashed_target
 from jaxl.models.factory import Networks, check_observation_space, example_obs, make_networks
@@ -77,9 +78,9 @@ class BCLearner(OfflineLearner):
         self.networks = make_networks(config.model, action_space, with_value=False)
         loss = "nll" if hp.loss == "auto" else hp.loss
         if loss == "mse" and self.networks.action.discrete:
-            raise ValueError("learner_config.loss: 'mse' needs continuous actions; use 'nll'")
+            raise InputError("learner_config.loss: 'mse' needs continuous actions; use 'nll'")
         if loss == "nll" and self.networks.head.kind == "deterministic":
-            raise ValueError(
+            raise InputError(
                 "learner_config.loss: a deterministic policy has no likelihood; use 'mse'"
             )
         self._obs, self._actions = (

@@ -19,6 +19,7 @@ from flax import struct
 
 from jaxl.buffers import DeviceReplayBuffer, Transitions
 from jaxl.config.schema import REPLAY_CAPACITY, ExperimentConfig, SACConfig
+from jaxl.errors import InputError
 from jaxl.learners.base import OnlineLearner, make_act, policy_from_act
 from jaxl.learners.packing import PackedLayout
 from jaxl.learners.sac.losses import actor_loss, critic_loss, polyak_update, temperature_loss
@@ -161,13 +162,13 @@ class SACLearner(OnlineLearner):
         self.hp = hp
         action_space = self.collector.action_space
         if ActionSpec.from_space(action_space).discrete:
-            raise ValueError(
+            raise InputError(
                 f"learner_config.env_config.env_id: sac needs continuous (Box) actions; "
                 f"{hp.env_config.env_id} has {action_space}"
             )
         if self.total_gradient_steps == 0:
             budget = self.total_updates * self.env_steps_per_update
-            raise ValueError(
+            raise InputError(
                 f"learner_config.learning_starts: {hp.learning_starts} random env steps leave "
                 f"no gradient step in the budget of {budget} env steps "
                 f"({self.total_updates} updates of {self.env_steps_per_update}); lower "
@@ -177,7 +178,7 @@ class SACLearner(OnlineLearner):
             config.model, action_space, with_q=True, continuous_default="squashed_gaussian"
         )
         if self.networks.head.kind != "squashed_gaussian":
-            raise ValueError(
+            raise InputError(
                 "model_config.policy.distribution: sac needs 'squashed_gaussian' (or 'auto'), "
                 f"got {config.model.policy.distribution!r}"
             )
