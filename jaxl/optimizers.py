@@ -41,7 +41,11 @@ def make_optimizer(
             schedule, eps=config.eps, weight_decay=config.weight_decay, mask=_arrays_not_scalars
         )
     elif config.optimizer == "rmsprop":
-        core = optax.rmsprop(schedule, decay=config.rmsprop_decay, eps=config.eps)
+        # PyTorch's (and so SB3's) RMSprop: g / (sqrt(nu) + eps); optax's default puts eps
+        # inside the square root, which shrinks the steps of small gradients many times over.
+        core = optax.rmsprop(
+            schedule, decay=config.rmsprop_decay, eps=config.eps, eps_in_sqrt=False
+        )
     else:
         core = optax.sgd(schedule)
     if config.max_grad_norm is None:

@@ -284,6 +284,19 @@ def test_device_buffer_wraps_around_and_samples_only_stored_items(tmp_path):
     np.testing.assert_array_equal(reloaded.contents().action, contents.action)
 
 
+def test_device_buffer_keeps_the_newest_of_a_batch_larger_than_it_and_its_dtypes():
+    # A batch larger than the capacity failed a Chex assertion, and contents() gave int32 for a
+    # buffer of int64 actions (JAX stores them as int32 without 64-bit mode).
+    buffer = DeviceReplayBuffer(5, (3,), (), batch_size=2, action_dtype=np.int64)
+    data = _transitions(0, 12)
+    buffer.add(data._replace(action=np.arange(12, dtype=np.int64)))
+    contents = buffer.contents()
+    np.testing.assert_array_equal(contents.reward, [7, 8, 9, 10, 11])
+    np.testing.assert_array_equal(contents.action, [7, 8, 9, 10, 11])
+    assert contents.action.dtype == np.int64 and contents.obs.dtype == np.float32
+    assert buffer.sample(3).action.dtype == np.int64
+
+
 def test_sampling_with_pending_transitions_equals_sampling_after_appending_them():
     """What the SAC step relies on to sample before it appends: same key, same batch."""
     # Not full, then: wraps while filling / fills exactly; then full (overwriting the oldest).
@@ -634,6 +647,27 @@ def test_adamw_decays_arrays_but_not_scalar_parameters():
     np.testing.assert_allclose(np.asarray(new["kernel"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(new["bias"]), 2.0 - 0.1 * 0.5 * 2.0, rtol=1e-6)
     assert float(new["log_alpha"]) == 2.0
+
+
+def test_rmsprop_steps_as_pytorch_and_sb3_do():
+    """PyTorch's RMSprop (SB3's A2C optimiser, whose eps 1e-5 cartpole-a2c.json copies) divides
+    by ``sqrt(nu) + eps``; optax's default, ``sqrt(nu + eps)``, made the first steps of small
+    gradients 29 to 158 times smaller here."""
+    from jaxl.config.schema import OptimizerConfig
+    from jaxl.optimizers import make_optimizer
+
+    lr, decay, eps = 7e-4, 0.99, 1e-5
+    config = OptimizerConfig(optimizer="rmsprop", learning_rate=lr, rmsprop_decay=decay, eps=eps)
+    optimizer, _ = make_optimizer(config, total_steps=10)
+    params = jnp.zeros(3)
+    state = optimizer.init(params)
+    nu = np.zeros(3)
+    for grad in ([1e-4, 1e-3, 1e-1], [3e-4, -2e-3, 5e-2]):
+        updates, state = optimizer.update(jnp.asarray(grad), state, params)
+        nu = decay * nu + (1 - decay) * np.square(grad)  # torch.optim.RMSprop, alpha = decay
+        np.testing.assert_allclose(
+            np.asarray(updates), -lr * np.asarray(grad) / (np.sqrt(nu) + eps), rtol=1e-5
+        )
 
 
 def test_seeds_that_differ_above_32_bits_start_from_different_parameters(tmp_path):
