@@ -239,6 +239,55 @@ def test_keys_the_learner_would_ignore_are_refused(override, message, tmp_path, 
 
 
 @pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["model_config.policy.init_std=10"],
+            "init_std: expected a number from e**-20 to e**2 (= 7.389), the range Gaussian heads "
+            "clip their std to, got 10.0",
+        ),
+        (
+            ["optimizer_config.optimizer=rmsprop", "optimizer_config.rmsprop_decay=1.0"],
+            "rmsprop_decay: expected a number in [0, 1), got 1.0",
+        ),
+        (
+            [
+                'optimizer_config.learning_rate={"schedule": "exponential", "init_value": 1e-3, '
+                '"end_value": 1e-2, "decay_rate": 0.5}'
+            ],
+            "end_value: a decaying exponential schedule (decay_rate 0.5 < 1) floors at end_value, "
+            "which must be at most init_value (0.001), got 0.01",
+        ),
+        (
+            [
+                'optimizer_config.learning_rate={"schedule": "exponential", "init_value": 1e-3, '
+                '"decay_rate": 2.0}'
+            ],
+            "end_value: a growing exponential schedule (decay_rate 2 > 1) needs a cap",
+        ),
+        (
+            ["learner_config.minibatch_size=1"],
+            "normalize_advantage: normalising advantages over a batch of one makes each 0",
+        ),
+        (
+            ["train_config.total_env_steps=null", "train_config.total_updates=10000000"],
+            "train_config.total_updates: 10000000 updates of 256 env steps are 2560000000 env "
+            "steps, more than the 2**31 - 1",
+        ),
+    ],
+)
+def test_values_that_would_silently_do_nothing_or_overflow_are_refused(
+    overrides, message, tmp_path, capsys
+):
+    # Each was accepted: a std held at its clip with no gradient, RMSprop stepping lr * g / eps,
+    # a learning rate constant at end_value (or growing without end), a policy gradient of 0,
+    # an env-step counter that wraps.
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    err = _run_train(tmp_path, load_example("rl/cartpole-ppo.json"), capsys, *sets)
+    assert message in err, err
+
+
+@pytest.mark.parametrize(
     ("example", "keys", "message"),
     [
         (

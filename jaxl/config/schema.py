@@ -145,6 +145,10 @@ class MLPConfig(Section):
     """Hidden activation."""
 
 
+LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+"""The range Gaussian heads clip their log-std to (as SB3's SAC does)."""
+
+
 class PolicyConfig(Section):
     """A policy: an MLP torso and a distribution head."""
 
@@ -156,9 +160,22 @@ class PolicyConfig(Section):
     std: Literal["state_independent", "state_dependent"] = "state_independent"
     """Gaussian heads: a learned vector of log-stds, or stds predicted from the state."""
     init_std: PositiveFloat = 1.0
-    """Initial standard deviation of Gaussian heads."""
+    """Initial standard deviation of Gaussian heads, within the range the heads clip their
+    log-std to (:data:`LOG_STD_MIN`, :data:`LOG_STD_MAX`)."""
     min_std: NonNegativeFloat = 1e-6
     """Lower bound added to the standard deviation."""
+
+    @model_validator(mode="after")
+    def _init_std_inside_the_clip(self, info: ValidationInfo) -> PolicyConfig:
+        low, high = math.exp(LOG_STD_MIN), math.exp(LOG_STD_MAX)
+        if not low <= self.init_std <= high and _new_config(info):
+            # Outside, the clip would hold the std at its bound and pass no gradient to it.
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"init_std: expected a number from e**{LOG_STD_MIN:g} to e**{LOG_STD_MAX:g} "
+                f"(= {high:.4g}), the range Gaussian heads clip their std to, got {self.init_std}",
+            )
+        return self
 
 
 class ModelConfig(Section):
@@ -231,7 +248,26 @@ class ScheduleConfig(Section):
             "transition_steps": annealing,
         }
         _refuse_unread_keys(self, readers, "schedule")
+        if self.schedule == "exponential":
+            self._exponential_bound()
         return self
+
+    def _exponential_bound(self) -> None:
+        """optax holds an exponential schedule at ``end_value`` from the first step when the
+        bound is on the wrong side of ``init_value``, and lets a growing one grow without end."""
+        init, end, rate = self.init_value, self.end_value, self.decay_rate
+        if rate < 1 and end > init:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"end_value: a decaying exponential schedule (decay_rate {rate:g} < 1) floors at "
+                f"end_value, which must be at most init_value ({init:g}), got {end:g}",
+            )
+        if rate > 1 and end < init:
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"end_value: a growing exponential schedule (decay_rate {rate:g} > 1) needs a "
+                f"cap, end_value, of at least init_value ({init:g}), got {end:g}",
+            )
 
 
 class OptimizerConfig(Section):
@@ -247,7 +283,8 @@ class OptimizerConfig(Section):
     eps: PositiveFloat = 1e-8
     """Numerical epsilon of adam/adamw/rmsprop."""
     rmsprop_decay: UnitInterval = 0.99
-    """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha)."""
+    """``rmsprop`` only: decay of the running average of squared gradients (PyTorch's alpha),
+    below 1 (at 1 the average stays zero and the steps are ``lr * g / eps``)."""
 
     @model_validator(mode="after")
     def _keys_of_other_optimizers(self, info: ValidationInfo) -> OptimizerConfig:
@@ -256,6 +293,12 @@ class OptimizerConfig(Section):
         readers = {"weight_decay": ("adamw",), "rmsprop_decay": ("rmsprop",)}
         readers["eps"] = ("adam", "adamw", "rmsprop")
         _refuse_unread_keys(self, readers, "optimizer")
+        if self.optimizer == "rmsprop" and self.rmsprop_decay == 1.0:
+            raise PydanticCustomError(
+                "jaxl_value",
+                "rmsprop_decay: expected a number in [0, 1), got 1.0 (the average of squared "
+                "gradients would stay zero)",
+            )
         return self
 
 
@@ -370,6 +413,16 @@ class _RolloutConfig(Section):
         """Transitions per rollout: ``num_envs * num_steps``."""
         return self.num_envs * self.num_steps
 
+    @property
+    def env_steps_per_update(self) -> int:
+        """Environment steps (over all envs) per update: one rollout."""
+        return self.rollout_size
+
+    @property
+    def advantage_batch_size(self) -> int:
+        """How many advantages ``normalize_advantage`` normalises together: the rollout's."""
+        return self.rollout_size
+
     @model_validator(mode="after")
     def _online(self, info: ValidationInfo) -> _RolloutConfig:
         if self.buffer_config.load_path is not None:
@@ -384,6 +437,12 @@ class _RolloutConfig(Section):
                 "jaxl_value",
                 f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for "
                 f"{self.learner}, got {self.buffer_config.buffer_size}",
+            )
+        if self.normalize_advantage and self.advantage_batch_size < 2 and _new_config(info):
+            raise PydanticCustomError(
+                "jaxl_value",
+                "normalize_advantage: normalising advantages over a batch of one makes each 0, "
+                "so the policy gets no gradient; use batches of at least 2 or set it to false",
             )
         return self
 
@@ -407,6 +466,11 @@ class PPOConfig(_RolloutConfig):
     normalize_reward: bool = False
     """Divide rewards by the running std of the discounted return (as SB3's ``VecNormalize`` and
     CleanRL's MuJoCo PPO do); the statistics live in the learner state."""
+
+    @property
+    def advantage_batch_size(self) -> int:
+        """PPO normalises advantages per minibatch."""
+        return self.minibatch_size
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> PPOConfig:
@@ -501,6 +565,11 @@ class SACConfig(Section):
     """Vectorised env steps per learner ``update()`` (the unit of logging, evaluation and
     checkpointing)."""
 
+    @property
+    def env_steps_per_update(self) -> int:
+        """Environment steps (over all envs) per update."""
+        return self.steps_per_update * self.num_envs
+
     @model_validator(mode="after")
     def _sizes(self, info: ValidationInfo) -> SACConfig:
         _refuse_if_unread(
@@ -570,7 +639,8 @@ class TrainConfig(Section):
     least one, so a budget below one update runs one whole update). At most 2**31 - 1: the
     learners count steps in 32-bit integers on the device."""
     total_updates: Budget | None = None
-    """Stop after this many learner updates (at most 2**31 - 1)."""
+    """Stop after this many learner updates (at most 2**31 - 1, and online, at most 2**31 - 1
+    env steps in all)."""
     eval_interval: PositiveInt | None = None
     """Evaluate every this many updates (and always at the end); ``null``: only at the end."""
     eval_episodes: PositiveInt = 10
@@ -615,6 +685,15 @@ class ExperimentConfig(Section):
                 "use total_updates",
             )
         learner = self.learner_config
+        if online and train.total_updates is not None:
+            steps = train.total_updates * learner.env_steps_per_update
+            if steps > 2**31 - 1:
+                raise PydanticCustomError(
+                    "jaxl_value",
+                    f"train_config.total_updates: {train.total_updates} updates of "
+                    f"{learner.env_steps_per_update} env steps are {steps} env steps, more than "
+                    "the 2**31 - 1 the learners count in 32-bit integers",
+                )
         needs_value = learner.learner in ("ppo", "a2c") or (
             learner.learner == "reinforce" and learner.baseline
         )

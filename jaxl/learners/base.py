@@ -167,9 +167,9 @@ class OnlineLearner(Learner):
         check_observation_space(self.collector.observation_space, env_config.env_id)
 
     @property
-    @abc.abstractmethod
     def env_steps_per_update(self) -> int:
-        """Environment steps (over all envs) per :meth:`update`."""
+        """Environment steps (over all envs) per :meth:`update` (from the learner's config)."""
+        return self.config.learner_config.env_steps_per_update
 
     @property
     def total_updates(self) -> int:

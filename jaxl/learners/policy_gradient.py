@@ -167,10 +167,6 @@ class PolicyGradientLearner(OnlineLearner):
         self._act_deterministic = make_act(self.networks, None, deterministic=True)
         self.init(prng_key(seed))
 
-    @property
-    def env_steps_per_update(self) -> int:
-        return self.hp.rollout_size
-
     def init(self, key: jax.Array) -> None:
         params_key, act_key = jax.random.split(key)
         params = self.networks.init(params_key, example_obs(self.collector.observation_space))

@@ -157,10 +157,6 @@ class PPOLearner(OnlineLearner):
         self._act_deterministic = make_act(self.networks, hp.obs_clip, deterministic=True)
         self.init(prng_key(seed))
 
-    @property
-    def env_steps_per_update(self) -> int:
-        return self.hp.rollout_size
-
     def init(self, key: jax.Array) -> None:
         params_key, act_key, update_key = jax.random.split(key, 3)
         obs = example_obs(self.collector.observation_space)
