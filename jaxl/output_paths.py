@@ -43,3 +43,23 @@ def reporting_write_errors(path: str | os.PathLike[str]) -> Iterator[None]:
     except OSError as error:
         reason = error.strerror or str(error)
         raise OutputPathError(f"cannot write {path}: {reason}") from error
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, flush it to disk and rename it into
+    place: a failed write leaves ``path`` as it was and no temporary file.
+
+    :raises OutputPathError: the write failed (a read-only or full disk), naming ``path``.
+    """
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with reporting_write_errors(path):
+            with open(tmp, "w", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+    finally:
+        # On a read-only disk even unlinking a missing file fails; the error above says why.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

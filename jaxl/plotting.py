@@ -43,11 +43,11 @@ def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndar
             raise InputError(
                 f"{metrics_path}: no column {column!r} (columns: {', '.join(rows[0])})"
             )
-    points = [
-        (float(r[x]), float(r[metric]))
-        for r in rows
-        if r.get(metric) not in ("", None) and r.get(x) not in ("", None)
-    ]
+    filled = [r for r in rows if r.get(metric) not in ("", None) and r.get(x) not in ("", None)]
+    try:
+        points = [(float(r[x]), float(r[metric])) for r in filled]
+    except ValueError as error:
+        raise InputError(f"{metrics_path}: a value is not a number ({error})") from None
     points = [(a, b) for a, b in points if not (math.isnan(a) or math.isnan(b))]
     if not points:
         raise InputError(f"{metrics_path}: no rows with values of both {metric} and {x} yet")

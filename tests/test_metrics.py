@@ -1,8 +1,13 @@
 """metrics.csv keeps every metric, including those that first appear after the first row."""
 
 import io
+import os
 import time
+from pathlib import Path
 
+import pytest
+
+from jaxl.errors import InputError
 from jaxl.training.metrics import MetricsLog, read_metrics
 
 
@@ -27,6 +32,32 @@ def test_late_metrics_get_columns_and_resume_truncates(tmp_path):
     rows = read_metrics(path)
     assert [r["update"] for r in rows] == ["1", "2", "3"]
     assert rows[2]["alpha"] == "0.5" and rows[1]["alpha"] == "" and rows[2]["buffer_size"] == "31.0"
+
+
+def test_resume_skips_blank_lines_and_names_a_damaged_metrics_file(tmp_path):
+    # A blank line (an editor's trailing newline) made resume crash with an IndexError.
+    path = tmp_path / "metrics.csv"
+    log = MetricsLog(path, None)
+    for update in (1, 2, 3):
+        log.write(_row(update, loss=float(update)))
+    path.write_text(path.read_text() + "\n\n")
+    MetricsLog(path, None).truncate_after(2)
+    assert [r["update"] for r in read_metrics(path)] == ["1", "2"]
+
+    path.write_text(path.read_text() + "garbage,1,2\n")
+    before = path.read_text()
+    with pytest.raises(
+        InputError, match=r"metrics.csv: a row starts with 'garbage', not an update"
+    ):
+        MetricsLog(path, None).truncate_after(2)
+    assert path.read_text() == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_metrics_write_that_fails_names_the_file():
+    # A full disk mid-training gave a bare OSError traceback naming no file.
+    with pytest.raises(InputError, match="cannot write /dev/full: No space left on device"):
+        MetricsLog(Path("/dev/full"), None).write(_row(1))
 
 
 def _tensorboard_scalars(directory, tag: str) -> list[tuple[int, float]]:

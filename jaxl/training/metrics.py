@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 from pathlib import Path
+
+from jaxl.errors import InputError
+from jaxl.output_paths import reporting_write_errors, write_text_atomic
 
 BASE_COLUMNS = ["update", "env_steps", "wall_time", "steps_per_second", "updates_per_second"]
 EVAL_COLUMNS = ["eval_return_mean", "eval_return_std"]
 TIMING_COLUMNS = {"wall_time", "steps_per_second", "updates_per_second"}
 """Columns that depend on the machine's speed; everything else is deterministic for a seed."""
+
+
+class MetricsFileError(InputError):
+    """A ``metrics.csv`` that cannot be read back."""
 
 
 class MetricsLog:
@@ -46,12 +53,11 @@ class MetricsLog:
         """
         if not self.path.is_file():
             return
-        with open(self.path, newline="") as handle:
-            rows = list(csv.reader(handle))
+        rows = _read_rows(self.path)
         if not rows:
             return
         self.columns = rows[0]
-        kept = [row for row in rows[1:] if int(row[0]) <= update]
+        kept = [row for row in rows[1:] if _update_of(row, self.path) <= update]
         self._rewrite(kept)
         if self.tensorboard_dir is not None:
             self._rebuild_tensorboard(kept)
@@ -76,7 +82,7 @@ class MetricsLog:
             self.columns = BASE_COLUMNS + sorted(learner) + EVAL_COLUMNS
         elif not learner <= set(self.columns):
             self._add_columns(learner)
-        with open(self.path, "a", newline="") as handle:
+        with reporting_write_errors(self.path), open(self.path, "a", newline="") as handle:
             writer = csv.writer(handle)
             if new_file:
                 writer.writerow(self.columns)
@@ -110,10 +116,9 @@ class MetricsLog:
         self._rewrite([[row.get(column, "") for column in self.columns] for row in rows])
 
     def _rewrite(self, body: list[list[str]]) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        with open(tmp, "w", newline="") as handle:
-            csv.writer(handle).writerows([self.columns, *body])
-        os.replace(tmp, self.path)
+        text = io.StringIO()
+        csv.writer(text).writerows([self.columns, *body])
+        write_text_atomic(self.path, text.getvalue())
 
     def close(self) -> None:
         """Close the TensorBoard writer."""
@@ -127,6 +132,23 @@ def _cell(value: float | int | None) -> str:
     if isinstance(value, int):
         return str(value)
     return repr(float(value))
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    """The rows of a CSV file, blank lines (an editor's trailing newline) left out."""
+    with open(path, newline="") as handle:
+        return [row for row in csv.reader(handle) if row]
+
+
+def _update_of(row: list[str], path: Path) -> int:
+    """A metrics row's update number (its first cell)."""
+    try:
+        return int(row[0])
+    except ValueError:
+        raise MetricsFileError(
+            f"{path}: a row starts with {row[0]!r}, not an update number; the file was edited "
+            "or damaged (each row after the header starts with its update)"
+        ) from None
 
 
 def read_metrics(path: Path) -> list[dict[str, str]]:

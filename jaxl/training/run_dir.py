@@ -16,7 +16,7 @@ import filelock
 from jaxl import __version__
 from jaxl.config import ConfigError, ExperimentConfig, load_config
 from jaxl.errors import InputError
-from jaxl.output_paths import reporting_write_errors
+from jaxl.output_paths import reporting_write_errors, write_text_atomic
 
 
 class RunDirectoryError(InputError):
@@ -93,20 +93,8 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file beside ``path``, flush it to disk and rename it into place
-    (a failed write leaves ``path`` as it was and no temporary file)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with reporting_write_errors(path):
-            with open(tmp, "w") as handle:
-                handle.write(json.dumps(data, indent=2) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-    finally:
-        # On a read-only disk even unlinking a missing file fails; the error above says why.
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    """Write JSON atomically (:func:`~jaxl.output_paths.write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def create_run_directory(
