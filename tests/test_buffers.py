@@ -76,6 +76,21 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
         load_buffer(str(other))
 
 
+def test_an_archive_with_an_unknown_compression_method_is_named(tmp_path):
+    # A damaged compression-method field made zipfile raise NotImplementedError, which escaped as
+    # a traceback.
+    path = tmp_path / "damaged.npz"
+    buffer = TransitionNumPyBuffer(8, (2,), (), np.float32, np.int64)
+    buffer.add(batch(0, 8, done_every=4))
+    buffer.save(str(path))
+    raw = bytearray(path.read_bytes())
+    entry = raw.index(b"PK\x01\x02")  # the first central-directory entry
+    raw[entry + 10 : entry + 12] = (77).to_bytes(2, "little")  # no such compression method
+    path.write_bytes(bytes(raw))
+    with pytest.raises(BufferFileError, match="damaged.npz is not a readable JAXL buffer file"):
+        load_buffer(str(path))
+
+
 def _rewrite(path, edit_arrays=None, edit_metadata=None):
     """Rewrite a saved buffer file with its arrays or metadata edited (a hand-made dataset)."""
     with np.load(path, allow_pickle=False) as data:

@@ -80,14 +80,20 @@ def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
     path = Path(path)
     if not path.is_file():
         raise BufferFileError(f"buffer file not found: {path}")
-    with path.open("rb") as file:
-        if file.read(len(ZIP_SIGNATURE)) != ZIP_SIGNATURE:
-            # NumPy would try the file as a pickle and suggest loading it with allow_pickle.
-            raise BufferFileError(f"{path} is not a JAXL buffer file (not an .npz archive)")
+    try:
+        with path.open("rb") as file:
+            signature = file.read(len(ZIP_SIGNATURE))
+    except OSError as error:
+        raise BufferFileError(f"cannot read {path}: {error.strerror or error}") from None
+    if signature != ZIP_SIGNATURE:
+        # NumPy would try the file as a pickle and suggest loading it with allow_pickle.
+        raise BufferFileError(f"{path} is not a JAXL buffer file (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+    # A damaged archive raises any of these; a corrupt compression-method field, zipfile's
+    # NotImplementedError ("That compression method is not supported").
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise BufferFileError(f"{path} is not a readable JAXL buffer file ({error})") from None
     if "metadata" not in arrays:
         raise BufferFileError(
