@@ -145,6 +145,40 @@ def test_resume_from_a_checkpoint_between_rows_keeps_the_episodes_since_the_last
     assert _deterministic_columns(interrupted) == rows
 
 
+def test_sac_resumed_at_the_end_of_its_warm_up_equals_uninterrupted(tmp_path, small_sac_config):
+    """The checkpoint at the end of the warm-up (update 3), after which the first gradient step
+    is taken, and a later one, with two envs and a replay that wraps around: the restored learner
+    takes the last env step's transitions back out of the replay as pending ones, so its first
+    step is the one the uninterrupted run took. Before, that step ran without pending
+    transitions, compiled differently, and the optimiser state differed in its last bits."""
+    small = {"layers": [32, 32], "activation": "relu"}
+    small_sac_config["model_config"]["policy"]["network"] = small
+    small_sac_config["model_config"]["q"] = small
+    small_sac_config["logging_config"].update(checkpoint_interval=1, keep_checkpoints=10)
+    small_sac_config["learner_config"].update(
+        num_envs=2,
+        learning_starts=300,
+        steps_per_update=50,
+        batch_size=32,
+        train_freq=3,
+        gradient_steps=2,
+    )
+    small_sac_config["learner_config"]["buffer_config"]["buffer_size"] = 150
+    small_sac_config["train_config"].update(total_env_steps=100 * 6, eval_interval=None)
+    config = write_config(tmp_path / "c.json", small_sac_config)
+    uninterrupted = start_training(config, seed=2).run.path
+    assert _checkpoints(uninterrupted) == [1, 2, 3, 4, 5, 6]
+    final = _final_state(uninterrupted)
+    for step in (3, 4):
+        interrupted = tmp_path / f"interrupted-at-{step}"
+        shutil.copytree(uninterrupted, interrupted)
+        for later in range(step + 1, 7):
+            shutil.rmtree(interrupted / "checkpoints" / str(later))
+        assert main(["resume", str(interrupted)]) == 0
+        for a, b in zip(_final_state(interrupted), final, strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=f"resumed from checkpoint {step}")
+
+
 def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path, small_ppo_config):
     """Ctrl-C (SIGINT) lets the update in progress finish and checkpoints it, even when the
     config asks for no checkpoint before the end; resuming from it gives the uninterrupted run."""

@@ -142,15 +142,50 @@ class DeviceReplayBuffer:
         return int(self.state.current_index)
 
     def add(self, transitions: Transitions) -> None:
-        """Append a batch of transitions, wrapping around when full."""
-        self.state = self._add(self.state, transitions)
+        """Append a batch of transitions, wrapping around when full (a batch larger than the
+        capacity is appended in pieces, so the newest ``capacity`` stay, as in the NumPy
+        buffers)."""
+        count = int(np.shape(transitions.reward)[0])
+        for start in range(0, count, self.capacity):
+            end = start + self.capacity
+            self.state = self._add(self.state, Transitions(*(f[start:end] for f in transitions)))
+
+    def take_newest(self, count: int, added: int) -> Transitions:
+        """Remove the ``count`` newest transitions and return them: the state becomes the one
+        before they were appended, except that the slots they filled keep them (no read of the
+        state sees those slots until they are written again).
+
+        :param count: transitions to take back.
+        :param added: transitions appended to the buffer in all, the ``count`` newest included
+            (the state does not record it once full, and it says whether the buffer was full
+            before them).
+        """
+        if not 0 < count <= min(added, self.capacity):
+            raise ValueError(f"cannot take {count} of {added} transitions back")
+        current = int(self.state.current_index)
+        slots = (current - count + np.arange(count)) % self.capacity
+        newest = Transitions(*(np.asarray(field[0])[slots] for field in self.state.experience))
+        self.state = self.state.replace(
+            current_index=jnp.asarray(
+                (added - count) % self.capacity, self.state.current_index.dtype
+            ),
+            is_full=jnp.asarray(added - count >= self.capacity, self.state.is_full.dtype),
+        )
+        return newest
 
     def contents(self) -> Transitions:
-        """Every stored transition, oldest first, as NumPy arrays."""
+        """Every stored transition, oldest first, as NumPy arrays of the buffer's dtypes (JAX
+        without 64-bit mode stores int64 actions as int32)."""
         size = len(self)
         start = int(self.state.current_index) if bool(self.state.is_full) else 0
         order = (start + np.arange(size)) % self.capacity
-        return Transitions(*(np.asarray(field[0])[order] for field in self.state.experience))
+        stored = Transitions(*(np.asarray(field[0])[order] for field in self.state.experience))
+        obs_dtype, action_dtype = self._dtypes
+        return stored._replace(
+            obs=stored.obs.astype(obs_dtype, copy=False),
+            action=stored.action.astype(action_dtype, copy=False),
+            next_obs=stored.next_obs.astype(obs_dtype, copy=False),
+        )
 
     def sample(self, batch_size: int) -> Transitions:
         """``batch_size`` transitions drawn uniformly with replacement, as NumPy arrays."""

@@ -212,10 +212,6 @@ class SACLearner(OnlineLearner):
         )
 
     @property
-    def env_steps_per_update(self) -> int:
-        return self.hp.steps_per_update * self.hp.num_envs
-
-    @property
     def total_gradient_steps(self) -> int:
         """Gradient steps in the whole run (the horizon of learning-rate schedules)."""
         hp = self.hp
@@ -307,10 +303,9 @@ class SACLearner(OnlineLearner):
         ]
         to_store = steps[:-1] if self._pending is None else [self._pending, *steps[:-1]]
         if to_store:
-            batch = Transitions(*(np.concatenate(field) for field in zip(*to_store, strict=True)))
-            for start in range(0, len(batch.reward), self.replay.capacity):
-                end = start + self.replay.capacity
-                self.replay.add(Transitions(*(field[start:end] for field in batch)))
+            self.replay.add(
+                Transitions(*(np.concatenate(field) for field in zip(*to_store, strict=True)))
+            )
         self._pending = steps[-1]
         return state.replace(key=key)
 
@@ -330,7 +325,14 @@ class SACLearner(OnlineLearner):
     def restore(self, items) -> None:
         super().restore(items)
         self.replay.state = items["replay"]
+        # The checkpoint stores the last env step's transitions in the replay (_replay_state);
+        # taking them back out as pending lets the next step run exactly as it would have
+        # without the interruption (a step without pending transitions is compiled differently,
+        # and its floating-point result can differ in the last bits).
+        env_steps = int(self.state.env_steps)
         self._pending = None
+        if env_steps:
+            self._pending = self.replay.take_newest(self.hp.num_envs, env_steps)
 
     def checkpoint_targets(self):
         return {**super().checkpoint_targets(), "replay": self.replay.state}
