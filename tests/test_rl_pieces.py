@@ -631,6 +631,29 @@ def test_discrete_actions_with_a_start_reach_the_env_offset(tmp_path):
         assert set(np.unique(actions)) == {-1, 0}
 
 
+def test_sampled_actions_depend_on_the_evaluation_seed(tmp_path):
+    # The keys of sampled actions were PRNGKey(0), PRNGKey(1), ... whatever the seed: stochastic
+    # evaluations with different seeds, and datasets gathered with different --env-seed, drew
+    # the same action noise.
+    from conftest import load_example, write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    data = load_example("rl/cartpole-ppo.json")
+    learner = make_learner(load_config(write_config(tmp_path / "c.json", data)), seed=0)
+    obs = np.zeros((256, 4), np.float32)
+
+    def two_calls(seed: int) -> list[np.ndarray]:
+        policy = learner.act_fn(deterministic=False, seed=seed)
+        return [policy(obs), policy(obs)]
+
+    first, again, other = two_calls(3), two_calls(3), two_calls(4)
+    np.testing.assert_array_equal(np.stack(first), np.stack(again))
+    assert not np.array_equal(first[0], first[1])  # each call draws anew
+    assert not np.array_equal(first[0], other[0]) and not np.array_equal(first[1], other[1])
+
+
 def test_adamw_decays_arrays_but_not_scalar_parameters():
     """Weight decay would pull SAC's log-temperature (a scalar) towards 0, i.e. alpha towards 1."""
     from jaxl.config.schema import OptimizerConfig

@@ -24,7 +24,7 @@ from jaxl.envs import VectorCollector
 from jaxl.errors import InputError
 from jaxl.models.factory import Networks, check_observation_space
 from jaxl.normalization import RunningMeanStdState, normalize
-from jaxl.seeds import check_seed
+from jaxl.seeds import check_seed, prng_key
 
 TASK_KEYS = (
     "env_id",
@@ -62,15 +62,17 @@ def make_act(networks: Networks, obs_clip: float | None, deterministic: bool):
     return jax.jit(act)
 
 
-def policy_from_act(act, params: Any, obs_norm: RunningMeanStdState | None) -> ActFn:
+def policy_from_act(act, params: Any, obs_norm: RunningMeanStdState | None, seed: int = 0) -> ActFn:
     """Wrap a jitted ``act`` from :func:`make_act` into a host policy with fixed parameters.
 
-    Each call draws a fresh key from a counter, so stochastic evaluation is reproducible.
+    Call ``i`` acts with the key ``fold_in(key(seed), i)``: stochastic actions are reproducible
+    for a seed, and differ between seeds (evaluations, gathered datasets).
     """
-    calls = iter(range(1 << 62))
+    base = prng_key(seed)
+    calls = iter(range(1 << 31))
 
     def policy(obs: np.ndarray) -> np.ndarray:
-        return np.asarray(act(params, obs_norm, obs, jax.random.PRNGKey(next(calls)))[1])
+        return np.asarray(act(params, obs_norm, obs, jax.random.fold_in(base, next(calls)))[1])
 
     return policy
 
@@ -113,8 +115,12 @@ class Learner(abc.ABC):
         """The environment the policy is evaluated in."""
 
     @abc.abstractmethod
-    def act_fn(self, deterministic: bool = True) -> ActFn:
-        """A batched policy for the current parameters: observations in, env actions out."""
+    def act_fn(self, deterministic: bool = True, seed: int = 0) -> ActFn:
+        """A batched policy for the current parameters: observations in, env actions out.
+
+        :param deterministic: act with the policy's mode; otherwise sample.
+        :param seed: seed of the sampled actions' keys (:func:`policy_from_act`).
+        """
 
     @property
     def update_count(self) -> int:

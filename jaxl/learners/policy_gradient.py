@@ -194,6 +194,6 @@ class PolicyGradientLearner(OnlineLearner):
         metrics["learning_rate"] = float(learning_rate)
         return metrics
 
-    def act_fn(self, deterministic: bool = True):
+    def act_fn(self, deterministic: bool = True, seed: int = 0):
         act = self._act_deterministic if deterministic else self._act
-        return policy_from_act(act, self.state.params, None)
+        return policy_from_act(act, self.state.params, None, seed)

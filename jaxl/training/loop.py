@@ -34,7 +34,9 @@ def eval_seed(run_seed: int) -> int:
 
 def evaluate(learner: Learner, episodes: int, deterministic: bool, seed: int) -> np.ndarray:
     """Returns of ``episodes`` evaluation episodes of the learner's current policy."""
-    return evaluate_policy(learner.act_fn(deterministic), learner.eval_env_config, episodes, seed)
+    return evaluate_policy(
+        learner.act_fn(deterministic, seed), learner.eval_env_config, episodes, seed
+    )
 
 
 def final_evaluation(learner: Learner) -> dict[str, Any]:

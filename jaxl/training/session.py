@@ -196,7 +196,7 @@ def evaluate_run(
     if seed is None:
         seed = loop.eval_seed(learner.seed)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
-    returns = evaluate_policy(learner.act_fn(deterministic), env_config, episodes, seed)
+    returns = evaluate_policy(learner.act_fn(deterministic, seed), env_config, episodes, seed)
     return {
         "run_dir": str(run.path),
         "env_id": env_config.env_id,
@@ -271,7 +271,7 @@ def gather_dataset(
         per_episode[i].append((obs, action, reward, next_obs, terminated, truncated))
 
     returns = evaluate_policy(
-        learner.act_fn(deterministic), env_config, episodes, env_seed, on_step=record
+        learner.act_fn(deterministic, env_seed), env_config, episodes, env_seed, on_step=record
     )
     env = make_env(env_config)
     size = sum(len(steps) for steps in per_episode)

@@ -126,6 +126,6 @@ class BCLearner(OfflineLearner):
         self.state, metrics = self._update(self.state, self._obs, self._actions)
         return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
-    def act_fn(self, deterministic: bool = True):
+    def act_fn(self, deterministic: bool = True, seed: int = 0):
         act = self._act if deterministic else self._act_stochastic
-        return policy_from_act(act, self.state.params, None)
+        return policy_from_act(act, self.state.params, None, seed)

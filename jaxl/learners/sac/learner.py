@@ -315,9 +315,9 @@ class SACLearner(OnlineLearner):
             return self.replay.state
         return self.replay.appended(self._pending)
 
-    def act_fn(self, deterministic: bool = True):
+    def act_fn(self, deterministic: bool = True, seed: int = 0):
         act = self._act_deterministic if deterministic else self._act
-        return policy_from_act(act, self.state.params, None)
+        return policy_from_act(act, self.state.params, None, seed)
 
     def checkpoint(self):
         return {**super().checkpoint(), "replay": self._replay_state()}
