@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
 from conftest import CONFIGS, load_example, write_config
 
 from jaxl.buffers import load_buffer
-from jaxl.training.session import evaluate_run, gather_dataset, start_training
+from jaxl.cli import main
+from jaxl.training.metrics import read_metrics
+from jaxl.training.session import evaluate_run, start_training
 
 
 @pytest.fixture(scope="module")
@@ -34,35 +38,36 @@ def test_ppo_cartpole_reaches_475_within_100k_steps(cartpole_runs, seed):
     assert evaluation["mean_return"] >= 475, evaluation
 
 
-def test_bc_on_20_expert_episodes_reaches_95_percent_of_expert(cartpole_runs, tmp_path):
-    expert_run = cartpole_runs(0).run.path
-    dataset = tmp_path / "expert.npz"
-    summary = gather_dataset(expert_run, episodes=20, out=dataset, deterministic=True, env_seed=7)
-    expert = evaluate_run(expert_run, episodes=10, deterministic=True)["mean_return"]
-    metadata = load_buffer(str(dataset)).metadata
+def test_the_demo_clones_an_expert_to_95_percent_of_its_return(tmp_path, capsys):
+    """``jaxl demo``, the README's first command: PPO on CartPole, 20 expert episodes gathered,
+    behaviour cloning on them; the clone reaches 95% of the expert's return."""
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--seed", "0"]) == 0
+    printed = capsys.readouterr().out
+    returns = dict(re.findall(r"^(PPO expert|BC clone) return:\s+([\d.]+)$", printed, re.M))
+    expert, clone = float(returns["PPO expert"]), float(returns["BC clone"])
+    assert expert >= 475, "the clone is measured against a trained expert"
+    assert clone >= 0.95 * expert, (clone, expert)
+
+    expert_run, bc_run = (next((out / name).iterdir()) for name in ("cartpole-ppo", "cartpole-bc"))
+    metadata = load_buffer(str(out / "cartpole-expert.npz")).metadata
     assert metadata["episodes"] == 20 and len(metadata["returns"]) == 20
     assert metadata["env"]["env_id"] == "CartPole-v1"
-    assert metadata["policy_source"]["checkpoint_step"] == summary["checkpoint_step"]
-
-    data = load_example("il/cartpole-bc.json")
-    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
-    bc = start_training(
-        write_config(tmp_path / "bc.json", data), seed=0, out=str(tmp_path / "runs")
-    )
-    clone = evaluate_run(bc.run.path, episodes=10, deterministic=True)["mean_return"]
-    assert clone >= 0.95 * expert, (clone, expert)
+    assert metadata["policy_source"]["run_dir"] == str(expert_run)
+    assert evaluate_run(bc_run, episodes=10, deterministic=True)["mean_return"] == clone
 
     # BC takes no env steps, so its curve is drawn against updates (against env steps, every
     # point sat at x = 0 and the figure showed no line).
     from jaxl.plotting import plot_runs
 
-    (group,) = plot_runs([bc.run.path], tmp_path / "bc.png")
-    assert group["x"] == "update" and group["update"] == data["train_config"]["total_updates"]
+    total_updates = load_example("il/cartpole-bc.json")["train_config"]["total_updates"]
+    (group,) = plot_runs([bc_run], tmp_path / "bc.png")
+    assert group["x"] == "update" and group["update"] == total_updates
     with pytest.raises(ValueError, match="is offline and takes no env steps; use --x update"):
-        plot_runs([bc.run.path], tmp_path / "bc.png", x="env_steps")
+        plot_runs([bc_run], tmp_path / "bc.png", x="env_steps")
     with pytest.raises(ValueError, match=r"is offline \(no env steps\) and .* is online"):
-        plot_runs([bc.run.path, expert_run], tmp_path / "both.png")
-    assert len(plot_runs([bc.run.path, expert_run], tmp_path / "both.png", x="update")) == 2
+        plot_runs([bc_run, expert_run], tmp_path / "both.png")
+    assert len(plot_runs([bc_run, expert_run], tmp_path / "both.png", x="update")) == 2
 
 
 def test_ppo_inverted_pendulum_short_budget(tmp_path):
@@ -81,7 +86,16 @@ def test_plot_draws_three_seeds_as_one_group(cartpole_runs, tmp_path):
     runs = [cartpole_runs(seed).run.path for seed in (0, 1, 2)]
     (group,) = plot_runs(runs, out)
     assert len(group["runs"]) == 3 and group["x"] == "env_steps" and group["env_steps"] <= 100_000
-    assert group["min"] <= group["mean"] <= group["max"]
+    finals = [
+        float(
+            [row for row in read_metrics(run / "metrics.csv") if row["eval_return_mean"]][-1][
+                "eval_return_mean"
+            ]
+        )
+        for run in runs
+    ]
+    assert group["mean"] == pytest.approx(np.mean(finals))
+    assert (group["min"], group["max"]) == (min(finals), max(finals))
     assert out.read_bytes().startswith(b"\x89PNG")
 
 

@@ -84,7 +84,9 @@ def test_unmodified_env_equals_base_env(env_id):
         base_obs, base_rewards = _rollout_gym(base, 5, actions)
         np.testing.assert_array_equal(np.stack(obs), np.stack(base_obs))
         assert rewards == base_rewards
-    assert env.unwrapped.task_params == env.unwrapped.default_params()
+    for name, default in env.unwrapped.default_params().items():
+        if default is not None:  # read back from the compiled model or the env
+            assert env.unwrapped.model_value(name) == pytest.approx(default, rel=1e-9), name
 
 
 @pytest.mark.parametrize("env_id", ALL_ENVS)
@@ -544,8 +546,10 @@ def test_envs_render_draws_frames_any_size_or_says_what_is_missing(env_id, size,
         "--out",
         str(out),
     )
+    if env_id.startswith("jaxl/FrozenLake"):  # drawn with pygame, a dependency
+        assert result.returncode == 0, result.stderr
     if result.returncode == 0:
-        assert out.is_file()
-    else:  # no offscreen OpenGL on this machine, or FrozenLake without pygame
-        assert "OSMesa" in result.stderr or "pygame" in result.stderr, result.stderr
-        assert "framebuffer" not in result.stderr and "'width'" not in result.stderr
+        assert out.read_bytes().startswith(b"\x89PNG")
+    else:  # no offscreen OpenGL on this machine
+        assert "OSMesa" in result.stderr, result.stderr
+        assert "framebuffer" not in result.stderr

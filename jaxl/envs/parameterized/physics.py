@@ -225,6 +225,27 @@ class FrozenLakePhysics:
         self.values = drawn
 
     def value(self, parameter: ParameterSpec) -> float:
+        """Read back from the env: ``success_rate`` is the probability of the intended move in
+        its transition table; ``map_seed`` and ``frozen_fraction`` (generator inputs) are the
+        drawn values when the env's map is the one they generate, else NaN."""
         if parameter.attribute == "success_rate":
-            return float(self.success_rate)
-        return float(self.values.get(parameter.attribute, float("nan")))
+            # Action 0 from the start (never terminal) moves to (a - 1, a, a + 1) % 4; the
+            # second is the intended move.
+            probability, *_ = self.env.P[0][0][1]
+            return float(probability)
+        drawn = self.values.get(parameter.attribute)
+        if drawn is None or not self._map_is_generated():
+            return float("nan")
+        return float(drawn)
+
+    def _map_is_generated(self) -> bool:
+        """Whether the env's map is the one the drawn ``map_seed`` and ``frozen_fraction``
+        generate (as :meth:`apply` builds it)."""
+        from gymnasium.envs.toy_text.frozen_lake import generate_random_map
+
+        expected = generate_random_map(
+            size=self.env.nrow,
+            p=self.values.get("frozen_fraction", 0.8),
+            seed=int(self.values.get("map_seed", 0)),
+        )
+        return self.env.desc.astype(str).tolist() == [list(row) for row in expected]
