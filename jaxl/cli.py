@@ -138,8 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument(
         "--x",
         default="auto",
-        help="x-axis column: env_steps, update or wall_time (default: auto, env_steps for "
-        "online runs and update for offline ones)",
+        help="x-axis metrics.csv column, e.g. env_steps, update or wall_time (default: auto, "
+        "env_steps for online runs and update for offline ones)",
     )
     plot.add_argument("--title", default=None, help="figure title")
 

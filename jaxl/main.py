@@ -26,7 +26,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--run_seed", type=seed_argument, default=None, help="run seed (default: as jaxl train)"
     )
-    parser.add_argument("--device", default="cpu", help="cpu or gpu:<device_ids>, e.g. gpu:0,1")
+    parser.add_argument(
+        "--device", default="cpu", help="cpu, gpu or gpu:<device_ids>, e.g. gpu:0,1"
+    )
     args = parser.parse_args(argv)
     seed = [] if args.run_seed is None else ["--seed", str(args.run_seed)]
     return cli_main(["train", args.config_path, *seed, "--device", args.device])
