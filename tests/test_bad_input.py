@@ -348,6 +348,7 @@ def test_a_run_made_before_a_key_was_refused_stays_readable(tmp_path, capsys):
     recorded["model_config"]["q"] = {"layers": [64, 64], "activation": "relu"}
     recorded["optimizer_config"]["weight_decay"] = 0.5
     recorded["model_config"]["policy"]["init_std"] = 0.5
+    recorded["train_config"].update(total_env_steps=None, total_updates=10_000_000)
     (run / "config.json").write_text(json.dumps(recorded))
     assert main(["eval", str(run), "--episodes", "1"]) == 0
     capsys.readouterr()
@@ -712,6 +713,20 @@ def test_bc_dataset_gathered_on_other_physics_warns(tmp_path, capsys):
         "env_id 'jaxl/CartPole-v1' (dataset) vs 'CartPole-v1'; task_seed 3 (dataset) vs None"
         in (message)
     )
+
+
+def test_bc_dataset_whose_recorded_env_is_not_an_env_config(tmp_path, capsys):
+    # Read back with the dataset's env (env_config null), a malformed record gave a pydantic
+    # traceback.
+    from conftest import write_cartpole_dataset
+
+    dataset = tmp_path / "expert.npz"
+    write_cartpole_dataset(dataset, {"env": {"env_id": 5}})
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"].update(env_config=None)
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    err = _run_train(tmp_path, data, capsys)
+    assert f"{dataset} (metadata.env)" in err and "env_id" in err, err
 
 
 def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):

@@ -53,6 +53,14 @@ def test_resume_skips_blank_lines_and_names_a_damaged_metrics_file(tmp_path):
     assert path.read_text() == before
 
 
+def test_a_metrics_file_that_is_not_text_is_named(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(b"update,env_steps\n\xff\xfe\x00\n")
+    for read in (lambda: MetricsLog(path, None), lambda: read_metrics(path)):
+        with pytest.raises(InputError, match="metrics.csv is not a readable CSV file"):
+            read()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
 def test_a_metrics_write_that_fails_names_the_file():
     # A full disk mid-training gave a bare OSError traceback naming no file.

@@ -333,6 +333,16 @@ def test_bad_spec_in_a_config_fails_at_load_time(tmp_path, small_ppo_config):
     data["learner_config"]["env_config"] = {"env_id": "Hopper-v5", "task_seed": 3}
     with pytest.raises(ConfigError, match="did you mean 'jaxl/Hopper-v5'"):
         parse_config(data)
+    # A spec path that is a folder, or a file that is not text, gave a traceback.
+    not_text = tmp_path / "binary.json"
+    not_text.write_bytes(b"\xff\xfe\x00garbage")
+    for spec_path in (tmp_path, not_text):
+        data["learner_config"]["env_config"] = {
+            "env_id": "jaxl/Hopper-v5",
+            "parameter_spec": str(spec_path),
+        }
+        with pytest.raises(ConfigError, match=f"cannot read parameter spec {spec_path}"):
+            parse_config(data)
 
 
 def test_overrides_change_only_the_named_parameter():
@@ -553,3 +563,16 @@ def test_envs_render_draws_frames_any_size_or_says_what_is_missing(env_id, size,
     else:  # no offscreen OpenGL on this machine
         assert "OSMesa" in result.stderr, result.stderr
         assert "framebuffer" not in result.stderr
+
+
+def test_frozen_lake_reads_its_success_rate_back_from_the_transition_table():
+    # A lake made non-slippery lists one move per action; the read-back indexed a second one.
+    from jaxl.config.schema import EnvConfig
+    from jaxl.envs import make_env
+
+    plain = make_env(EnvConfig(env_id="jaxl/FrozenLake8x8-v1", env_kwargs={"is_slippery": False}))
+    assert plain.unwrapped.model_value("success_rate") == 1.0
+    variant = gym.make("jaxl/FrozenLake8x8-v1", task_seed=3).unwrapped
+    assert variant.model_value("success_rate") == pytest.approx(
+        variant.task_params["success_rate"], rel=1e-12
+    )

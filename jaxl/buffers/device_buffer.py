@@ -151,9 +151,12 @@ class DeviceReplayBuffer:
             self.state = self._add(self.state, Transitions(*(f[start:end] for f in transitions)))
 
     def take_newest(self, count: int, added: int) -> Transitions:
-        """Remove the ``count`` newest transitions and return them: the state becomes the one
-        before they were appended, except that the slots they filled keep them (no read of the
-        state sees those slots until they are written again).
+        """Remove the ``count`` newest transitions and return them, as NumPy arrays of the
+        buffer's dtypes: the write position and fill state become those before they were
+        appended. The slots they filled keep them, not the older transitions they overwrote, so
+        this undoes an append only for :meth:`sample_fn` with them as ``pending`` (which reads
+        those slots from ``pending``) and for appending them again (which rewrites exactly those
+        slots); :meth:`contents` and sampling without them would see them early.
 
         :param count: transitions to take back.
         :param added: transitions appended to the buffer in all, the ``count`` newest included
@@ -164,7 +167,9 @@ class DeviceReplayBuffer:
             raise ValueError(f"cannot take {count} of {added} transitions back")
         current = int(self.state.current_index)
         slots = (current - count + np.arange(count)) % self.capacity
-        newest = Transitions(*(np.asarray(field[0])[slots] for field in self.state.experience))
+        newest = self._as_declared(
+            Transitions(*(np.asarray(field[0, slots]) for field in self.state.experience))
+        )
         self.state = self.state.replace(
             current_index=jnp.asarray(
                 (added - count) % self.capacity, self.state.current_index.dtype
@@ -174,12 +179,17 @@ class DeviceReplayBuffer:
         return newest
 
     def contents(self) -> Transitions:
-        """Every stored transition, oldest first, as NumPy arrays of the buffer's dtypes (JAX
-        without 64-bit mode stores int64 actions as int32)."""
+        """Every stored transition, oldest first, as NumPy arrays of the buffer's dtypes."""
         size = len(self)
         start = int(self.state.current_index) if bool(self.state.is_full) else 0
         order = (start + np.arange(size)) % self.capacity
-        stored = Transitions(*(np.asarray(field[0])[order] for field in self.state.experience))
+        return self._as_declared(
+            Transitions(*(np.asarray(field[0])[order] for field in self.state.experience))
+        )
+
+    def _as_declared(self, stored: Transitions) -> Transitions:
+        """Host arrays read from the state in the buffer's declared dtypes (JAX without 64-bit
+        mode stores int64 actions as int32)."""
         obs_dtype, action_dtype = self._dtypes
         return stored._replace(
             obs=stored.obs.astype(obs_dtype, copy=False),

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from jaxl.config.schema import READING_A_RUN, ExperimentConfig, Section, _got
+from jaxl.config.schema import READING_A_RUN, EnvConfig, ExperimentConfig, Section, _got
 from jaxl.errors import InputError
 
 # Discriminated-union tags that pydantic inserts into error locations.
@@ -284,6 +284,20 @@ def parse_config(
     if problems:
         raise ConfigError(problems, source)
     return config
+
+
+def parse_env_record(data: Any, source: str) -> EnvConfig:
+    """Validate an env config recorded in a file (a dataset's ``metadata.env``) as a record:
+    checks added for new configs since it was written do not apply.
+
+    :raises ConfigError: naming ``source`` and every problem.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError([f"expected an env config (an object), got {_got(data)}"], source)
+    try:
+        return EnvConfig.model_validate(data, context={READING_A_RUN: True})
+    except ValidationError as error:
+        raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
 
 
 def load_config(

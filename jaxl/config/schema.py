@@ -685,7 +685,7 @@ class ExperimentConfig(Section):
                 "use total_updates",
             )
         learner = self.learner_config
-        if online and train.total_updates is not None:
+        if online and train.total_updates is not None and _new_config(info):
             steps = train.total_updates * learner.env_steps_per_update
             if steps > 2**31 - 1:
                 raise PydanticCustomError(

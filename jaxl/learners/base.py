@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxl.buffers import TransitionNumPyBuffer, load_buffer
-from jaxl.config.schema import READING_A_RUN, EnvConfig, ExperimentConfig
+from jaxl.config.loading import parse_env_record
+from jaxl.config.schema import EnvConfig, ExperimentConfig
 from jaxl.envs import VectorCollector
 from jaxl.errors import InputError
 from jaxl.models.factory import Networks, check_observation_space
@@ -292,5 +293,5 @@ class OfflineLearner(Learner):
             raise InputError(
                 "learner_config.env_config: null, and the dataset records no environment"
             )
-        # A record, like a run's config: checks added since it was written do not apply.
-        return EnvConfig.model_validate(recorded, context={READING_A_RUN: True})
+        source = f"{self.config.learner_config.buffer_config.load_path} (metadata.env)"
+        return parse_env_record(recorded, source)

@@ -36,9 +36,8 @@ class MetricsLog:
         self.path = Path(path)
         self.columns: list[str] | None = None
         if self.path.is_file():
-            with open(self.path, newline="") as handle:
-                header = next(csv.reader(handle), None)
-            self.columns = header or None
+            rows = _read_rows(self.path)
+            self.columns = rows[0] if rows else None
         self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
         self._tb = None
         """The TensorBoard writer, opened on first use (each opening starts a new event file)."""
@@ -136,8 +135,11 @@ def _cell(value: float | int | None) -> str:
 
 def _read_rows(path: Path) -> list[list[str]]:
     """The rows of a CSV file, blank lines (an editor's trailing newline) left out."""
-    with open(path, newline="") as handle:
-        return [row for row in csv.reader(handle) if row]
+    try:
+        with open(path, newline="") as handle:
+            return [row for row in csv.reader(handle) if row]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise MetricsFileError(f"{path} is not a readable CSV file ({error})") from None
 
 
 def _update_of(row: list[str], path: Path) -> int:
@@ -153,5 +155,8 @@ def _update_of(row: list[str], path: Path) -> int:
 
 def read_metrics(path: Path) -> list[dict[str, str]]:
     """Rows of a ``metrics.csv`` as dicts of strings."""
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with open(path, newline="") as handle:
+            return list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise MetricsFileError(f"{path} is not a readable CSV file ({error})") from None

@@ -229,9 +229,10 @@ class FrozenLakePhysics:
         its transition table; ``map_seed`` and ``frozen_fraction`` (generator inputs) are the
         drawn values when the env's map is the one they generate, else NaN."""
         if parameter.attribute == "success_rate":
-            # Action 0 from the start (never terminal) moves to (a - 1, a, a + 1) % 4; the
-            # second is the intended move.
-            probability, *_ = self.env.P[0][0][1]
+            # Action 0 from the start (never terminal): a slippery lake lists the moves
+            # (a - 1, a, a + 1) % 4, the intended one in the middle; a non-slippery one, only it.
+            moves = self.env.P[0][0]
+            probability, *_ = moves[len(moves) // 2]
             return float(probability)
         drawn = self.values.get(parameter.attribute)
         if drawn is None or not self._map_is_generated():

@@ -210,6 +210,8 @@ def load_spec(path: str | Path) -> EnvParameterSpec:
         raise SpecError(f"parameter spec file not found: {path}") from None
     except json.JSONDecodeError as error:
         raise SpecError(f"parameter spec {path} is not valid JSON: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not text
+        raise SpecError(f"cannot read parameter spec {path}: {error}") from None
     return parse_spec(data, str(path))
 
 
