@@ -654,6 +654,31 @@ def test_sampled_actions_depend_on_the_evaluation_seed(tmp_path):
     assert not np.array_equal(first[0], other[0]) and not np.array_equal(first[1], other[1])
 
 
+def test_reinforce_leaves_its_parameters_after_a_rollout_in_which_no_episode_ends(tmp_path):
+    # Every weight is 0 then, and so is the gradient, but Adam's momentum from the previous
+    # update moved the parameters anyway.
+    from conftest import load_example, write_config
+
+    from jaxl.config import load_config
+    from jaxl.learners import make_learner
+
+    data = load_example("rl/cartpole-reinforce.json")
+    data["learner_config"].update(num_envs=1, num_steps=5)
+    learner = make_learner(load_config(write_config(tmp_path / "c.json", data)), seed=0)
+    learned_before = False
+    for _ in range(40):
+        before = jax.device_get((learner.state.params, learner.state.opt_state))
+        weight = learner.update()["weight"]
+        after = jax.device_get((learner.state.params, learner.state.opt_state))
+        if weight == 0 and learned_before:
+            for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert int(learner.state.env_steps) == 5 * learner.update_count
+            return
+        learned_before = weight > 0
+    pytest.fail("no rollout without an episode end followed one with an end")
+
+
 def test_adamw_decays_arrays_but_not_scalar_parameters():
     """Weight decay would pull SAC's log-temperature (a scalar) towards 0, i.e. alpha towards 1."""
     from jaxl.config.schema import OptimizerConfig

@@ -130,9 +130,15 @@ def make_pg_update(
         entropy_key = jax.random.fold_in(state.act_key, ENTROPY_STREAM)
         grads, metrics = grad_fn(state.params, batch, entropy_key)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        # A rollout in which no episode ends gives REINFORCE no complete return (every weight
+        # 0): its gradient is 0, but the optimiser's momentum would still move the parameters
+        # and its step count would advance, so such a rollout leaves both as they were.
+        learned = batch.weight.sum() > 0
+        keep = lambda new, old: jnp.where(learned, new, old)  # noqa: E731
         new_state = state.replace(
-            params=optax.apply_updates(state.params, updates),
-            opt_state=opt_state,
+            params=jax.tree.map(keep, params, state.params),
+            opt_state=jax.tree.map(keep, opt_state, state.opt_state),
             update_count=state.update_count + 1,
             env_steps=state.env_steps + steps * envs,
         )
