@@ -77,6 +77,17 @@ def test_rollout_learners_refuse_a_buffer_size_they_would_ignore(example, tmp_pa
     assert "learner_config.buffer_config.buffer_size: must equal num_envs * num_steps" in err
 
 
+def test_a_typo_inside_a_schedule_is_the_only_problem_reported(tmp_path, capsys):
+    # learning_rate is a number or a schedule; before, the typo came with "expected a positive
+    # number, got {...}" from the number branch, which the object was never meant for.
+    schedule = '{"schedule": "linear", "init_value": 0.001, "end_valu": 0}'
+    data = load_example("rl/cartpole-ppo.json")
+    err = _run_train(tmp_path, data, capsys, "--set", f"optimizer_config.learning_rate={schedule}")
+    assert err.splitlines()[1:] == [
+        "  optimizer_config.learning_rate.end_valu: unknown key (did you mean 'end_value'?)"
+    ], err
+
+
 def test_wrong_type(tmp_path, capsys):
     data = load_example("rl/cartpole-ppo.json")
     data["learner_config"]["buffer_config"] = {"buffer_size": "1e6"}

@@ -101,13 +101,34 @@ def _section_type(annotation: Any, tag: str | None = None) -> Any:
     return annotation
 
 
-def _format_error(error: dict[str, Any]) -> str:
-    loc = [
+def _key_path(error: dict[str, Any]) -> list[str]:
+    """An error's config key path, without pydantic's union member and validator names (e.g.
+    "ppo" in learner_config.ppo.gamma)."""
+    return [
         str(p)
         for p in error["loc"]
         if str(p) not in _UNION_TAGS and not str(p).startswith(("function-", "literal["))
     ]
-    # Drop the tagged-union member name (e.g. "ppo") from paths like learner_config.ppo.gamma.
+
+
+def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out the failures of union members an object was never meant for: an object given
+    for ``learning_rate`` (a number or a schedule) with an error inside it is a schedule with
+    that error, not also "expected a positive number"."""
+    paths = [_key_path(error) for error in errors]
+
+    def has_deeper(path: list[str]) -> bool:
+        return any(len(other) > len(path) and other[: len(path)] == path for other in paths)
+
+    return [
+        error
+        for error, path in zip(errors, paths, strict=True)
+        if not (isinstance(error.get("input"), dict) and path and has_deeper(path))
+    ]
+
+
+def _format_error(error: dict[str, Any]) -> str:
+    loc = _key_path(error)
     path = ".".join(loc)
     kind = error["type"]
     value = error.get("input")
@@ -279,7 +300,9 @@ def parse_config(
     try:
         config = ExperimentConfig.model_validate(data, context={READING_A_RUN: reading_a_run})
     except ValidationError as error:
-        raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
+        raise ConfigError(
+            _dedupe([_format_error(e) for e in _relevant(error.errors())]), source
+        ) from None
     problems = _check_external(config, needs_dataset)
     if problems:
         raise ConfigError(problems, source)
@@ -297,7 +320,9 @@ def parse_env_record(data: Any, source: str) -> EnvConfig:
     try:
         return EnvConfig.model_validate(data, context={READING_A_RUN: True})
     except ValidationError as error:
-        raise ConfigError(_dedupe([_format_error(e) for e in error.errors()]), source) from None
+        raise ConfigError(
+            _dedupe([_format_error(e) for e in _relevant(error.errors())]), source
+        ) from None
 
 
 def load_config(
