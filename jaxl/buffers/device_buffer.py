@@ -64,6 +64,10 @@ class DeviceReplayBuffer:
         self.batch_size = int(batch_size)
         self._shapes = (tuple(obs_shape), tuple(action_shape))
         self._dtypes = (np.dtype(obs_dtype), np.dtype(action_dtype))
+        # What JAX stores them as: without 64-bit mode, int64 as int32 and float64 as float32
+        # (asked for explicitly, JAX would warn about every such array).
+        obs_dtype, action_dtype = (jax.dtypes.canonicalize_dtype(d) for d in self._dtypes)
+        self._stored_dtypes = (obs_dtype, action_dtype)
         self._buffer = fbx.make_item_buffer(
             max_length=self.capacity,
             min_length=1,
@@ -87,7 +91,7 @@ class DeviceReplayBuffer:
 
     def _as_stored(self, transitions: Transitions) -> Transitions:
         """A batch of transitions as JAX arrays of the stored dtypes."""
-        obs_dtype, action_dtype = self._dtypes
+        obs_dtype, action_dtype = self._stored_dtypes
         return Transitions(
             obs=jnp.asarray(transitions.obs, obs_dtype),
             action=jnp.asarray(transitions.action, action_dtype),
