@@ -308,10 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxl`` console script."""
     args = _parser().parse_args(argv)
     if args.command == "envs" and args.envs_command == "render":
-        from jaxl.offscreen_gl import configure_offscreen_gl
+        from jaxl.offscreen_gl import configure_offscreen_gl, configure_offscreen_sdl
 
         # Rendering is this process's only job, so EGL may be chosen (before MuJoCo is imported).
         configure_offscreen_gl(allow_egl=True)
+        configure_offscreen_sdl()
     from jaxl.compilation_cache import enable_compilation_cache
     from jaxl.device import check_device, configure_device
 

@@ -48,3 +48,10 @@ def configure_offscreen_gl(allow_egl: bool = False) -> str | None:
         os.environ["MUJOCO_GL"] = backend
         os.environ.setdefault("PYOPENGL_PLATFORM", backend)
     return backend
+
+
+def configure_offscreen_sdl() -> None:
+    """Give pygame's SDL no window system to look for (``SDL_VIDEODRIVER=dummy``, unless one is
+    set): Gymnasium draws its toy-text envs (FrozenLake) with pygame even for ``rgb_array``
+    frames, and SDL otherwise prints errors about the missing display on stderr."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
