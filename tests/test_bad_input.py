@@ -86,6 +86,11 @@ def test_a_typo_inside_a_schedule_is_the_only_problem_reported(tmp_path, capsys)
     assert err.splitlines()[1:] == [
         "  optimizer_config.learning_rate.end_valu: unknown key (did you mean 'end_value'?)"
     ], err
+    # A value that fits neither member: one line naming both, not one line per member.
+    err = _run_train(tmp_path, data, capsys, "--set", 'optimizer_config.learning_rate="fast"')
+    assert err.splitlines()[1:] == [
+        '  optimizer_config.learning_rate: expected a positive number or an object, got "fast"'
+    ], err
 
 
 def test_wrong_type(tmp_path, capsys):

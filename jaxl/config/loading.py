@@ -7,6 +7,7 @@ import difflib
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -165,12 +166,28 @@ def _format_error(error: dict[str, Any]) -> str:
     return f"{path}: {error['msg']}"
 
 
+_EXPECTED = re.compile(r"^(?P<path>[^:]*): expected (?P<what>.*), got (?P<got>.*)$")
+
+
 def _dedupe(lines: list[str]) -> list[str]:
-    """Union members each report a failure; keep each message once, in order."""
-    seen: dict[str, None] = {}
+    """Union members each report a failure; keep each message once, in order, and join the
+    members' "expected ..." for one value into one line ("expected a positive number or an
+    object, got ...")."""
+    merged: dict[str, list[str]] = {}
     for line in lines:
-        seen.setdefault(line, None)
-    return list(seen)
+        match = _EXPECTED.match(line)
+        key = f"{match['path']}\0{match['got']}" if match else line
+        whats = merged.setdefault(key, [])
+        if match and match["what"] not in whats:
+            whats.append(match["what"])
+    result = []
+    for key, whats in merged.items():
+        if not whats:
+            result.append(key)
+            continue
+        path, got = key.split("\0")
+        result.append(f"{path}: expected {' or '.join(whats)}, got {got}")
+    return result
 
 
 def _refuse_constant(name: str) -> Any:
