@@ -784,6 +784,32 @@ def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
     ) in err
 
 
+def test_bc_dataset_with_fractional_actions_for_discrete_ones(tmp_path, capsys):
+    # A float action of 0.5 for CartPole was accepted and truncated to 0 silently.
+    from jaxl.buffers import TransitionNumPyBuffer, Transitions
+
+    dataset = TransitionNumPyBuffer(8, (4,), (), np.float32, np.float32)
+    dataset.add(
+        Transitions(
+            obs=np.zeros((8, 4), np.float32),
+            action=np.array([0, 1, 0.5, 1, 0, 1, 0, 1], np.float32),
+            reward=np.ones(8, np.float32),
+            next_obs=np.zeros((8, 4), np.float32),
+            terminated=np.zeros(8, bool),
+            truncated=np.zeros(8, bool),
+        )
+    )
+    path = tmp_path / "fractional.npz"
+    dataset.save(path)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(path)
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        f"{path} holds actions that are not whole numbers (e.g. 0.5), but CartPole-v1 has "
+        "Discrete(2)"
+    ) in err, err
+
+
 def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):
     # Before, this failed only when learning started, with a Chex assertion from Flashbax.
     data = load_example("rl/pendulum-sac.json")

@@ -231,8 +231,8 @@ class OfflineLearner(Learner):
     def check_dataset_fits(self, observation_space: gym.Space, action_space: gym.Space) -> None:
         """Check that the dataset's observations and actions are shaped like the env's.
 
-        :raises ValueError: naming ``buffer_config.load_path``, the env and both shapes, or the
-            out-of-range actions for a discrete action space.
+        :raises InputError: naming ``buffer_config.load_path``, the env and both shapes, or the
+            fractional or out-of-range actions for a discrete action space.
         """
         data = self.dataset.contents()
         path = self.config.learner_config.buffer_config.load_path
@@ -249,6 +249,12 @@ class OfflineLearner(Learner):
                 f"with shape {action_space.shape} ({action_space})"
             )
         if isinstance(action_space, gym.spaces.Discrete):
+            fractional = data.action[data.action != np.round(data.action)]
+            if fractional.size:  # they would be truncated to whole actions silently
+                raise InputError(
+                    f"{where} holds actions that are not whole numbers (e.g. {fractional[0]}), "
+                    f"but {env_id} has {action_space}"
+                )
             low, high = action_space.start, action_space.start + action_space.n - 1
             if data.action.min() < low or data.action.max() > high:
                 raise InputError(
