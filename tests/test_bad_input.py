@@ -745,22 +745,16 @@ def test_bc_dataset_whose_recorded_env_is_not_an_env_config(tmp_path, capsys):
     assert f"{dataset} (metadata.env)" in err and "env_id" in err, err
 
 
-def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
-    # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
-    # in Flax with a ScopeParamShapeError traceback.
-    import gymnasium as gym
-    import numpy as np
-
+def _bc_on_a_cartpole_shaped_dataset(tmp_path, action: np.ndarray) -> tuple[dict, Path]:
+    """The BC example config reading a 16-transition dataset of CartPole-shaped observations
+    with the given actions (and their dtype); ``(config data, dataset path)``."""
     from jaxl.buffers import TransitionNumPyBuffer, Transitions
 
-    cartpole = gym.make("CartPole-v1")
-    dataset = TransitionNumPyBuffer.for_spaces(
-        16, cartpole.observation_space, cartpole.action_space
-    )
+    dataset = TransitionNumPyBuffer(16, (4,), (), np.float32, action.dtype)
     dataset.add(
         Transitions(
             obs=np.zeros((16, 4), np.float32),
-            action=np.arange(16) % 3,  # 2 is not a CartPole action
+            action=action,
             reward=np.ones(16, np.float32),
             next_obs=np.zeros((16, 4), np.float32),
             terminated=np.zeros(16, bool),
@@ -771,6 +765,13 @@ def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
     dataset.save(path)
     data = load_example("il/cartpole-bc.json")
     data["learner_config"]["buffer_config"]["load_path"] = str(path)
+    return data, path
+
+
+def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
+    # Before, a CartPole dataset with an Acrobot env created the run directory and then failed
+    # in Flax with a ScopeParamShapeError traceback.
+    data, path = _bc_on_a_cartpole_shaped_dataset(tmp_path, np.arange(16) % 3)  # 2: no action
     err = _run_train(tmp_path, data, capsys)
     assert (
         f"learner_config.buffer_config.load_path: {path} holds actions from 0 to 2, "
@@ -786,23 +787,8 @@ def test_bc_dataset_that_does_not_fit_the_env(tmp_path, capsys):
 
 def test_bc_dataset_with_fractional_actions_for_discrete_ones(tmp_path, capsys):
     # A float action of 0.5 for CartPole was accepted and truncated to 0 silently.
-    from jaxl.buffers import TransitionNumPyBuffer, Transitions
-
-    dataset = TransitionNumPyBuffer(8, (4,), (), np.float32, np.float32)
-    dataset.add(
-        Transitions(
-            obs=np.zeros((8, 4), np.float32),
-            action=np.array([0, 1, 0.5, 1, 0, 1, 0, 1], np.float32),
-            reward=np.ones(8, np.float32),
-            next_obs=np.zeros((8, 4), np.float32),
-            terminated=np.zeros(8, bool),
-            truncated=np.zeros(8, bool),
-        )
-    )
-    path = tmp_path / "fractional.npz"
-    dataset.save(path)
-    data = load_example("il/cartpole-bc.json")
-    data["learner_config"]["buffer_config"]["load_path"] = str(path)
+    actions = np.tile(np.array([0, 1, 0.5, 1], np.float32), 4)
+    data, path = _bc_on_a_cartpole_shaped_dataset(tmp_path, actions)
     err = _run_train(tmp_path, data, capsys)
     assert (
         f"{path} holds actions that are not whole numbers (e.g. 0.5), but CartPole-v1 has "
