@@ -190,6 +190,11 @@ def _dedupe(lines: list[str]) -> list[str]:
     return result
 
 
+def _problems(error: ValidationError) -> list[str]:
+    """One line per problem of a failed validation."""
+    return _dedupe([_format_error(e) for e in _relevant(error.errors())])
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -317,9 +322,7 @@ def parse_config(
     try:
         config = ExperimentConfig.model_validate(data, context={READING_A_RUN: reading_a_run})
     except ValidationError as error:
-        raise ConfigError(
-            _dedupe([_format_error(e) for e in _relevant(error.errors())]), source
-        ) from None
+        raise ConfigError(_problems(error), source) from None
     problems = _check_external(config, needs_dataset)
     if problems:
         raise ConfigError(problems, source)
@@ -337,9 +340,7 @@ def parse_env_record(data: Any, source: str) -> EnvConfig:
     try:
         return EnvConfig.model_validate(data, context={READING_A_RUN: True})
     except ValidationError as error:
-        raise ConfigError(
-            _dedupe([_format_error(e) for e in _relevant(error.errors())]), source
-        ) from None
+        raise ConfigError(_problems(error), source) from None
 
 
 def load_config(

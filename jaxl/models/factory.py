@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxl.config.schema import ModelConfig
+from jaxl.config.schema import ModelConfig, _changed
 from jaxl.errors import InputError
 from jaxl.models.networks import PolicyNetwork, QEnsemble, ValueNetwork
 from jaxl.models.policies import PolicyHead
@@ -164,14 +164,14 @@ def refuse_unread_policy_keys(config: ModelConfig, networks: Networks) -> None:
     defaults when the head has no standard deviation (categorical or deterministic), where the
     run would ignore them. Called for new runs only, so that older runs stay readable.
 
-    :raises ValueError: naming the key and the head.
+    :raises InputError: naming the key and the head.
     """
     kind = networks.head.kind
     if kind not in ("categorical", "deterministic"):
         return
     policy = config.policy
     for key in ("std", "init_std", "min_std"):
-        if getattr(policy, key) != type(policy).model_fields[key].default:
+        if _changed(policy, key):
             raise InputError(
                 f"model_config.policy.{key}: read by Gaussian heads only, and this policy's head "
                 f"is {kind} (distribution: {policy.distribution!r}); remove the key"

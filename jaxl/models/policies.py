@@ -8,7 +8,7 @@ import distrax
 import jax
 import jax.numpy as jnp
 
-LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
+from jaxl.config.schema import LOG_STD_MAX, LOG_STD_MIN
 
 SQUASH_EDGE = 1.0 - 1e-6
 """Actions of a tanh-squashed policy are clipped to ``[-SQUASH_EDGE, SQUASH_EDGE]`` before their

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from jaxl.errors import InputError
 from jaxl.output_paths import reporting_write_errors, write_text_atomic
@@ -36,8 +39,8 @@ class MetricsLog:
         self.path = Path(path)
         self.columns: list[str] | None = None
         if self.path.is_file():
-            rows = _read_rows(self.path)
-            self.columns = rows[0] if rows else None
+            with _reading(self.path) as handle:  # the header only: the first non-blank row
+                self.columns = next((row for row in csv.reader(handle) if row), None)
         self.tensorboard_dir = None if tensorboard_dir is None else Path(tensorboard_dir)
         self._tb = None
         """The TensorBoard writer, opened on first use (each opening starts a new event file)."""
@@ -133,13 +136,21 @@ def _cell(value: float | int | None) -> str:
     return repr(float(value))
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    """The rows of a CSV file, blank lines (an editor's trailing newline) left out."""
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[TextIO]:
+    """``path`` open for CSV reading; a file that is not text or not CSV raises
+    :class:`MetricsFileError` naming it."""
     try:
         with open(path, newline="") as handle:
-            return [row for row in csv.reader(handle) if row]
+            yield handle
     except (UnicodeDecodeError, csv.Error) as error:
         raise MetricsFileError(f"{path} is not a readable CSV file ({error})") from None
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    """The rows of a CSV file, blank lines (an editor's trailing newline) left out."""
+    with _reading(path) as handle:
+        return [row for row in csv.reader(handle) if row]
 
 
 def _update_of(row: list[str], path: Path) -> int:
@@ -155,8 +166,5 @@ def _update_of(row: list[str], path: Path) -> int:
 
 def read_metrics(path: Path) -> list[dict[str, str]]:
     """Rows of a ``metrics.csv`` as dicts of strings."""
-    try:
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise MetricsFileError(f"{path} is not a readable CSV file ({error})") from None
+    with _reading(path) as handle:
+        return list(csv.DictReader(handle))
