@@ -68,9 +68,9 @@ def test_a_metrics_write_that_fails_names_the_file():
         MetricsLog(Path("/dev/full"), None).write(_row(1))
 
 
-def _tensorboard_scalars(directory, tag: str) -> list[tuple[int, float]]:
-    """Every ``(step, value)`` of ``tag`` in every event file of ``directory``, raw (as
-    TensorBoard would draw them, duplicates included)."""
+def _tensorboard_events(directory, tag: str) -> list[tuple[int, float, float]]:
+    """Every ``(step, value, wall time)`` of ``tag`` in every event file of ``directory``, raw
+    (as TensorBoard would draw them, duplicates included)."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     from tensorboard.util import tensor_util
 
@@ -79,8 +79,14 @@ def _tensorboard_scalars(directory, tag: str) -> list[tuple[int, float]]:
         for event in EventFileLoader(str(path)).Load():
             for value in event.summary.value:
                 if value.tag == tag:
-                    points.append((event.step, float(tensor_util.make_ndarray(value.tensor))))
+                    number = float(tensor_util.make_ndarray(value.tensor))
+                    points.append((event.step, number, event.wall_time))
     return sorted(points)
+
+
+def _tensorboard_scalars(directory, tag: str) -> list[tuple[int, float]]:
+    """Every ``(step, value)`` of ``tag`` in ``directory``'s event files."""
+    return [(step, value) for step, value, _ in _tensorboard_events(directory, tag)]
 
 
 def test_resume_rebuilds_tensorboard_without_the_dropped_rows(tmp_path):
@@ -98,6 +104,43 @@ def test_resume_rebuilds_tensorboard_without_the_dropped_rows(tmp_path):
     # Before, the first process's event file kept (30, 2.0) beside the resumed run's (30, 1.0).
     assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 4.0), (20, 3.0), (30, 1.0)]
     assert _tensorboard_scalars(tensorboard, "wall_time") == [(10, 1.0), (20, 1.0), (30, 1.0)]
+
+
+def test_rebuilt_tensorboard_rows_keep_the_time_they_were_logged(tmp_path):
+    """Rebuilt rows were stamped with the time of the resume, so TensorBoard's wall-time axis
+    drew every row before it at that moment."""
+    tensorboard = tmp_path / "tensorboard"
+    log = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    for update in (1, 2, 3):
+        log.write(_row(update, q_loss=1.0))
+        time.sleep(0.05)
+    log.close()
+    logged = {step: when for step, _, when in _tensorboard_events(tensorboard, "q_loss")}
+    time.sleep(0.2)
+
+    resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    resumed.truncate_after(2)
+    resumed.write(_row(3, q_loss=1.0))
+    resumed.close()
+    rebuilt = {step: when for step, _, when in _tensorboard_events(tensorboard, "q_loss")}
+    assert rebuilt[10] == pytest.approx(logged[10], abs=1e-3)
+    assert rebuilt[20] == pytest.approx(logged[20], abs=1e-3)
+    assert logged[10] < logged[20] < logged[30] < rebuilt[30]
+
+
+def test_a_damaged_event_file_does_not_stop_a_resume(tmp_path):
+    tensorboard = tmp_path / "tensorboard"
+    log = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    for update in (1, 2, 3):
+        log.write(_row(update, q_loss=float(update)))
+    log.close()
+    (event_file,) = tensorboard.glob("events.out.tfevents.*")
+    event_file.write_bytes(event_file.read_bytes()[:-7])  # a crash cut the last record short
+
+    resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    resumed.truncate_after(2)
+    resumed.close()
+    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 1.0), (20, 2.0)]
 
 
 def test_progress_eta_leaves_out_the_compiling_first_updates():

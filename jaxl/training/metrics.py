@@ -69,9 +69,10 @@ class MetricsLog:
             self._tb.close()
             self._tb = None
         stale = sorted(self.tensorboard_dir.glob("events.out.tfevents.*"))
+        logged_at = _event_wall_times(stale)
         for cells in body:
             values = {k: float(v) for k, v in zip(self.columns, cells, strict=False) if v != ""}
-            self._mirror(values, flush=False)
+            self._mirror(values, flush=False, wall_time=logged_at.get(_tensorboard_step(values)))
         self._writer().flush()
         for path in stale:
             path.unlink(missing_ok=True)
@@ -99,13 +100,16 @@ class MetricsLog:
             self._tb = Writer(str(self.tensorboard_dir))
         return self._tb
 
-    def _mirror(self, row: dict[str, float | None], flush: bool = True) -> None:
-        """Write a row's finite values as TensorBoard scalars at its env step (or update)."""
+    def _mirror(
+        self, row: dict[str, float | None], flush: bool = True, wall_time: float | None = None
+    ) -> None:
+        """Write a row's finite values as TensorBoard scalars at its env step (or update),
+        stamped ``wall_time`` (seconds since the epoch; ``None``: now)."""
         writer = self._writer()
-        step = int(row["env_steps"]) or int(row["update"])
+        step = _tensorboard_step(row)
         for key, value in row.items():
             if key not in ("update", "env_steps") and value is not None and math.isfinite(value):
-                writer.add_scalar(key, float(value), step)
+                writer.add_scalar(key, float(value), step, wall_time=wall_time)
         if flush:
             writer.flush()
 
@@ -126,6 +130,31 @@ class MetricsLog:
         """Close the TensorBoard writer."""
         if self._tb is not None:
             self._tb.close()
+
+
+def _tensorboard_step(row: dict[str, float | None]) -> int:
+    """The step a row is drawn at in TensorBoard: its env step, or its update offline."""
+    return int(row["env_steps"]) or int(row["update"])
+
+
+def _event_wall_times(paths: list[Path]) -> dict[int, float]:
+    """When each step was first logged in the event files ``paths`` (seconds since the epoch).
+
+    A rebuilt row keeps its original time, so TensorBoard's wall-time axis does not put every
+    row before a resume at the moment of the resume. Rows of an event file that cannot be read
+    (truncated by a crash, say) get the time of the rebuild instead.
+    """
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    times: dict[int, float] = {}
+    for path in paths:
+        try:
+            for event in EventFileLoader(str(path)).Load():
+                if event.summary.value:
+                    times.setdefault(event.step, event.wall_time)
+        except Exception:  # a damaged event file must not stop a resume; its times are lost
+            continue
+    return times
 
 
 def _cell(value: float | int | None) -> str:
