@@ -185,3 +185,29 @@ def test_progress_eta_restarts_its_rate_when_a_slower_phase_begins():
     hours, minutes, seconds = map(int, lines[-1].rsplit("ETA ", 1)[1].split(":"))
     # 30 updates left at about 0.1 s: about 3 s. Mixed with the warm-up's rate it was under 2 s.
     assert 2 <= 3600 * hours + 60 * minutes + seconds <= 6, lines[-1]
+
+
+def test_training_restarts_the_eta_once_sacs_warm_up_ends(tmp_path, small_sac_config, monkeypatch):
+    """The loop, not only :class:`Progress`, must restart the rate, or the ETA of a SAC run
+    mixes the warm-up's fast updates with the learning ones."""
+    from conftest import write_config
+
+    from jaxl.training.progress import Progress
+    from jaxl.training.session import start_training
+
+    restarted_after: list[int] = []
+    original = Progress.update
+
+    def update(self, update, *args, **kwargs):
+        self.last_update = update
+        return original(self, update, *args, **kwargs)
+
+    monkeypatch.setattr(Progress, "update", update)
+    monkeypatch.setattr(
+        Progress, "restart_rate", lambda self: restarted_after.append(self.last_update)
+    )
+    small_sac_config["train_config"].update(total_env_steps=100 * 5, eval_interval=5)
+    start_training(write_config(tmp_path / "c.json", small_sac_config), seed=0)
+    # learning_starts 200 at 100 env steps per update: updates 1 and 2 act at random, and the
+    # third is the first with gradient steps.
+    assert restarted_after == [3]
