@@ -33,15 +33,19 @@ def check_seed(value: int, name: str = "seed") -> int:
 
 
 def prng_key(seed: int) -> jax.Array:
-    """The JAX PRNG key of a seed, from all of its 64 bits.
+    """The JAX PRNG key of a seed, from all of its 64 bits: the key ``jax.random.PRNGKey``
+    gives in 64-bit mode, whether that mode is on or not.
 
     Without 64-bit mode, ``jax.random.PRNGKey`` keeps only a seed's low 32 bits, so seeds
-    ``5`` and ``2**32 + 5`` would start from the same key. Here the high 32 bits, when there are
-    any, are folded into the key of the low ones; seeds below ``2**32`` get exactly
-    ``PRNGKey(seed)``.
+    ``5`` and ``2**32 + 5`` would start from the same key. A threefry key is two 32-bit words,
+    the seed's high and low halves; here the high word is set from the seed's high 32 bits.
+    Seeds below ``2**32`` get exactly ``PRNGKey(seed)``. (Folding the high bits into the low
+    ones' key, as an earlier version did, gives a key that ``split`` of the low seed's key also
+    gives, so two runs would share random streams.)
     """
     import jax
+    import numpy as np
 
     key = jax.random.PRNGKey(seed & 0xFFFF_FFFF)
     high = seed >> 32
-    return key if high == 0 else jax.random.fold_in(key, high)
+    return key if high == 0 else key.at[0].set(np.uint32(high))

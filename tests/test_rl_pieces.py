@@ -718,6 +718,28 @@ def test_rmsprop_steps_as_pytorch_and_sb3_do():
         )
 
 
+def test_a_seeds_key_is_the_one_prngkey_gives_in_64_bit_mode():
+    """Seed ``2**32 + s`` was the key of ``s`` with 1 folded in, which equals one of the keys
+    that splitting ``s``'s key gives: the two runs shared random streams."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from jaxl.seeds import prng_key
+
+    seeds = [5, 2**32 + 5, 2**63 - 1]
+    script = f"import jax; print([jax.random.PRNGKey(s).tolist() for s in {seeds!r}])"
+    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert [np.asarray(prng_key(s)).tolist() for s in seeds] == json.loads(result.stdout)
+    low = prng_key(5)
+    derived = [jax.random.split(low, n)[i] for n in (2, 3, 4) for i in range(n)]
+    derived += [jax.random.fold_in(low, i) for i in range(4)]
+    assert not any(np.array_equal(prng_key(2**32 + 5), key) for key in derived)
+
+
 def test_seeds_that_differ_above_32_bits_start_from_different_parameters(tmp_path):
     """jax.random.PRNGKey keeps only 32 bits of a seed without 64-bit mode."""
     from conftest import load_example, write_config
