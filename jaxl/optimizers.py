@@ -53,6 +53,22 @@ def make_optimizer(
     return optax.chain(optax.clip_by_global_norm(config.max_grad_norm), core), schedule
 
 
+def scheduled_steps(opt_state: optax.OptState) -> int:
+    """How many steps the optimiser of :func:`make_optimizer` has taken, as its schedule counts
+    them: the learning rate of its next step is ``schedule(scheduled_steps(opt_state))``.
+
+    :raises ValueError: ``opt_state`` holds no schedule's step count.
+    """
+    counts = [
+        count
+        for path, count in optax.tree_utils.tree_get_all_with_path(opt_state, "count")
+        if getattr(path[-1], "tuple_name", None) == "ScaleByScheduleState"
+    ]
+    if not counts:
+        raise ValueError("the optimiser state holds no learning-rate schedule's step count")
+    return int(counts[0])
+
+
 def _arrays_not_scalars(params: optax.Params) -> optax.Params:
     """AdamW's weight-decay mask: decay array parameters (weight matrices, biases, a
     state-independent ``log_std`` vector), not scalar ones such as SAC's log-temperature, which

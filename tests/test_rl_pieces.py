@@ -664,18 +664,27 @@ def test_reinforce_leaves_its_parameters_after_a_rollout_in_which_no_episode_end
 
     data = load_example("rl/cartpole-reinforce.json")
     data["learner_config"].update(num_envs=1, num_steps=5)
+    data["train_config"].update(total_env_steps=5 * 40)
+    # Annealed, so that the logged rate shows which step of the schedule was used: it was the
+    # update count's, which runs ahead of the optimiser's steps once a rollout takes none.
+    linear = {"schedule": "linear", "init_value": 1e-3, "end_value": 0.0}
+    data["optimizer_config"]["learning_rate"] = linear
     learner = make_learner(load_config(write_config(tmp_path / "c.json", data)), seed=0)
-    learned_before = False
+    learned_before, optimiser_steps = False, 0
     for _ in range(40):
         before = jax.device_get((learner.state.params, learner.state.opt_state))
-        weight = learner.update()["weight"]
+        metrics = learner.update()
+        weight = metrics["weight"]
+        assert metrics["learning_rate"] == pytest.approx(1e-3 * (1 - optimiser_steps / 40))
         after = jax.device_get((learner.state.params, learner.state.opt_state))
         if weight == 0 and learned_before:
             for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True):
                 np.testing.assert_array_equal(a, b)
             assert int(learner.state.env_steps) == 5 * learner.update_count
+            assert optimiser_steps < learner.update_count - 1
             return
         learned_before = weight > 0
+        optimiser_steps += weight > 0
     pytest.fail("no rollout without an episode end followed one with an end")
 
 

@@ -23,7 +23,7 @@ from jaxl.learners.rollout import collect_rollout
 from jaxl.models.factory import Networks, example_obs, make_networks, require_log_prob
 from jaxl.models.policies import ENTROPY_STREAM
 from jaxl.models.policies import entropy as policy_entropy
-from jaxl.optimizers import make_optimizer
+from jaxl.optimizers import make_optimizer, scheduled_steps
 from jaxl.seeds import prng_key
 
 PGConfig = REINFORCEConfig | A2CConfig
@@ -194,7 +194,8 @@ class PolicyGradientLearner(OnlineLearner):
             self.state.act_key,
             self.hp.num_steps,
         )
-        learning_rate = self.schedule(self.update_count)
+        # The optimiser's own count: a REINFORCE rollout in which no episode ends takes no step.
+        learning_rate = self.schedule(scheduled_steps(self.state.opt_state))
         self.state, metrics = self._update(self.state.replace(act_key=act_key), rollout)
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         metrics["learning_rate"] = float(learning_rate)
