@@ -86,6 +86,11 @@ def test_a_typo_inside_a_schedule_is_the_only_problem_reported(tmp_path, capsys)
     assert err.splitlines()[1:] == [
         "  optimizer_config.learning_rate.end_valu: unknown key (did you mean 'end_value'?)"
     ], err
+    # A schedule that its own checks refuse: the same (the refusal sits at the schedule's path).
+    growing = '{"schedule": "exponential", "init_value": 0.001, "decay_rate": 2}'
+    err = _run_train(tmp_path, data, capsys, "--set", f"optimizer_config.learning_rate={growing}")
+    assert len(err.splitlines()) == 2, err
+    assert "optimizer_config.learning_rate.end_value: a growing exponential schedule" in err, err
     # A value that fits neither member: one line naming both, not one line per member.
     err = _run_train(tmp_path, data, capsys, "--set", 'optimizer_config.learning_rate="fast"')
     assert err.splitlines()[1:] == [

@@ -112,11 +112,23 @@ def _key_path(error: dict[str, Any]) -> list[str]:
     ]
 
 
+def _reported_path(error: dict[str, Any]) -> list[str]:
+    """The key path an error is reported at: a model validator's ``jaxl_value`` error sits at
+    its object's path and names the key inside it at the start of its message
+    (``end_value: ...``)."""
+    path = _key_path(error)
+    if error["type"] == "jaxl_value":
+        key, separator, _ = str(error["msg"]).partition(": ")
+        if separator and " " not in key:
+            path = path + key.split(".")
+    return path
+
+
 def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Leave out the failures of union members an object was never meant for: an object given
     for ``learning_rate`` (a number or a schedule) with an error inside it is a schedule with
     that error, not also "expected a positive number"."""
-    paths = [_key_path(error) for error in errors]
+    paths = [_reported_path(error) for error in errors]
 
     def has_deeper(path: list[str]) -> bool:
         return any(len(other) > len(path) and other[: len(path)] == path for other in paths)
