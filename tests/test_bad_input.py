@@ -221,18 +221,6 @@ def test_nan_and_infinity_are_refused(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("env_id", "space"), [("FrozenLake-v1", "Discrete(16)"), ("Blackjack-v1", "Tuple(")]
-)
-def test_observations_that_are_not_a_box_are_refused(env_id, space, tmp_path, capsys):
-    # Blackjack failed with a TypeError traceback; FrozenLake trained on the raw state index.
-    data = load_example("rl/cartpole-ppo.json")
-    data["learner_config"]["env_config"]["env_id"] = env_id
-    err = _run_train(tmp_path, data, capsys)
-    assert f"learner_config.env_config.env_id: {env_id} observes {space}" in err, err
-    assert "take Box observations" in err
-
-
-@pytest.mark.parametrize(
     ("override", "message"),
     [
         ('model_config.q={"layers": [64]}', "model_config.q: only sac has Q networks"),

@@ -200,8 +200,8 @@ def check_observation_space(space: gym.Space, env_id: str) -> None:
     if not isinstance(space, gym.spaces.Box):
         raise InputError(
             f"learner_config.env_config.env_id: {env_id} observes {space}, but JAXL's networks "
-            "take Box observations (arrays of numbers); wrap the env to give one, e.g. with "
-            "gymnasium.wrappers.FlattenObservation for Discrete, Tuple or Dict spaces"
+            "take Box observations (arrays of numbers), and jaxl.envs.make_env gives one for "
+            "every env it builds"
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gymnasium as gym
 
+from jaxl.envs.flat_observations import flatten_observations
 from jaxl.envs.parameterized.env import (
     ControlMode,
     DiscreteActions,
@@ -145,7 +146,8 @@ def make_parameterized(
     :param env_id: a key of :data:`PARAMETERIZED_ENVS`.
     :param task_seed: draw the physics once from this seed; ``None``: the unmodified env.
     :param resample: ``"episode"``: new physics at every reset, drawn from the reset seed.
-    :param observe_params: append the normalized parameter vector to the observation.
+    :param observe_params: append the normalized parameter vector to the observation (a
+        ``Discrete`` state becomes a one-hot vector first).
     :param control_mode: ``discrete`` or ``bang_bang`` turn a Box action space into a
         ``Discrete`` one (see :class:`~jaxl.envs.parameterized.env.DiscreteActions`).
     :param discrete_bins: levels per action dimension in ``discrete`` mode.
@@ -160,7 +162,7 @@ def make_parameterized(
     if control_mode != "continuous":
         env = DiscreteActions(env, control_mode, discrete_bins)
     if observe_params:
-        env = ObserveParams(env)
+        env = ObserveParams(flatten_observations(env))
     return env
 
 
