@@ -55,7 +55,11 @@ def init_reward_scale(num_envs: int) -> RewardScaleState:
 
 
 def scale_rewards(
-    state: RewardScaleState, rewards: jax.Array, dones: jax.Array, gamma: float
+    state: RewardScaleState,
+    rewards: jax.Array,
+    dones: jax.Array,
+    gamma: float,
+    clip: float | None = None,
 ) -> tuple[RewardScaleState, jax.Array]:
     """Divide a ``[T, N]`` block of rewards by the running std of the discounted return.
 
@@ -63,6 +67,8 @@ def scale_rewards(
     per-env return ``G <- gamma * G + r`` (reset when an episode ends) feeds running statistics,
     and rewards are divided (not centred) by their standard deviation. The statistics include the
     block being scaled.
+
+    :param clip: clip the scaled rewards to ``[-clip, clip]`` (``None``: no clip).
     """
 
     def accumulate(carry: jax.Array, step: tuple[jax.Array, jax.Array]):
@@ -74,4 +80,7 @@ def scale_rewards(
         accumulate, state.discounted_return, (rewards, dones.astype(rewards.dtype))
     )
     stats = update_running_mean_std(state.return_stats, returns)
-    return RewardScaleState(last, stats), rewards / jnp.sqrt(stats.var + 1e-8)
+    scaled = rewards / jnp.sqrt(stats.var + 1e-8)
+    if clip is not None:
+        scaled = jnp.clip(scaled, -clip, clip)
+    return RewardScaleState(last, stats), scaled

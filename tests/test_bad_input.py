@@ -235,6 +235,7 @@ def test_nan_and_infinity_are_refused(tmp_path, capsys):
             "decay_rate: read by schedule exponential only, and schedule is 'linear'",
         ),
         ("learner_config.obs_clip=5", "obs_clip: clips normalised observations, and normalize_obs"),
+        ("learner_config.reward_clip=5", "reward_clip: clips scaled rewards, and normalize_reward"),
         (
             "learner_config.buffer_config.buffer_type=trajectory",
             "buffer_type: ppo learns from transitions",

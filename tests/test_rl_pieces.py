@@ -760,3 +760,19 @@ def test_seeds_that_differ_above_32_bits_start_from_different_parameters(tmp_pat
     low, high = (make_learner(config, seed) for seed in (5, 2**32 + 5))
     kernels = [jax.tree.leaves(learner.state.params)[-1] for learner in (low, high)]
     assert not np.array_equal(np.asarray(kernels[0]), np.asarray(kernels[1]))
+
+
+def test_scaled_rewards_are_clipped_as_sb3_and_cleanrl_clip_them():
+    """A reward far above the return's spread so far is clipped to ``reward_clip`` (SB3's
+    ``VecNormalize`` and CleanRL clip at 10); the statistics still see the raw rewards."""
+    from jaxl.normalization import init_reward_scale, scale_rewards
+
+    rewards = jnp.array([[0.1], [-0.1], [0.1], [1000.0]])
+    dones = jnp.zeros((4, 1), bool)
+    state = init_reward_scale(1)
+    unclipped_state, unclipped = scale_rewards(state, rewards, dones, 0.99)
+    clipped_state, clipped = scale_rewards(state, rewards, dones, 0.99, clip=1.0)
+    assert float(unclipped[3, 0]) > 1.0 and float(clipped[3, 0]) == 1.0
+    np.testing.assert_array_equal(clipped[:3], jnp.clip(unclipped[:3], -1.0, 1.0))
+    for a, b in zip(jax.tree.leaves(unclipped_state), jax.tree.leaves(clipped_state), strict=True):
+        np.testing.assert_array_equal(a, b)

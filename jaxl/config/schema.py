@@ -466,6 +466,9 @@ class PPOConfig(_RolloutConfig):
     normalize_reward: bool = False
     """Divide rewards by the running std of the discounted return (as SB3's ``VecNormalize`` and
     CleanRL's MuJoCo PPO do); the statistics live in the learner state."""
+    reward_clip: PositiveFloat | None = None
+    """Clip scaled rewards to ``[-reward_clip, reward_clip]``; ``null``: no clip. SB3's
+    ``VecNormalize`` and CleanRL's MuJoCo PPO clip at 10."""
 
     @property
     def advantage_batch_size(self) -> int:
@@ -479,6 +482,13 @@ class PPOConfig(_RolloutConfig):
             "obs_clip",
             self.normalize_obs,
             "clips normalised observations, and normalize_obs is false",
+            info,
+        )
+        _refuse_if_unread(
+            self,
+            "reward_clip",
+            self.normalize_reward,
+            "clips scaled rewards, and normalize_reward is false",
             info,
         )
         size = self.rollout_size

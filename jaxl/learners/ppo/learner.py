@@ -97,7 +97,9 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
         rewards, reward_scale = rollout.reward.astype(jnp.float32), state.reward_scale
         if hp.normalize_reward:
             dones = jnp.logical_or(rollout.terminated, rollout.truncated)
-            reward_scale, rewards = scale_rewards(reward_scale, rewards, dones, hp.gamma)
+            reward_scale, rewards = scale_rewards(
+                reward_scale, rewards, dones, hp.gamma, hp.reward_clip
+            )
         advantage, target = gae_advantages(
             rewards,
             values.reshape(steps, envs),
