@@ -1,6 +1,6 @@
 """Keep compiled XLA programs on disk, so that a run does not compile what an earlier one did.
 
-Compiling a learner's jitted update takes seconds on CPU (about 3 s for SAC on Hopper). Every
+Compiling a learner's jitted update takes seconds on CPU (about 2 to 3 s for SAC on Hopper). Every
 ``jaxl`` command turns on JAX's persistent compilation cache, so the second run of a config (the
 next seed of a sweep, a resumed run, an evaluation) loads the programs instead of compiling
 them. JAX keys each entry on the program, the JAX and XLA versions, the device and the compiler
