@@ -14,6 +14,7 @@ RENDERER_HELP = (
     "libosmesa6, or libegl1 and libegl-mesa0, whose EGL also renders on a CPU) and set "
     "MUJOCO_GL=osmesa or MUJOCO_GL=egl before Python starts"
 )
+"""What to do when no offscreen renderer is installed, shown in the errors that need one."""
 
 
 def offscreen_backend(allow_egl: bool = False) -> str | None:
@@ -33,7 +34,7 @@ def configure_offscreen_gl(allow_egl: bool = False) -> str | None:
 
     Nothing is set when no backend library is installed: naming a missing backend would make
     dm_control fail to build any env, not only to render (rendering then fails with
-    :data:`RENDERER_HELP`).
+    :data:`~jaxl.offscreen_gl.RENDERER_HELP`).
 
     :param allow_egl: also choose EGL when OSMesa is missing. Only processes whose job is to
         render set it: with ``MUJOCO_GL=egl``, dm_control builds no env at all where EGL cannot open

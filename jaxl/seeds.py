@@ -1,4 +1,4 @@
-"""Run, evaluation and episode seeds: integers from 0 to :data:`MAX_SEED`.
+"""Run, evaluation and episode seeds: integers from 0 to :data:`~jaxl.seeds.MAX_SEED`.
 
 JAX's ``PRNGKey`` takes a signed 64-bit integer and NumPy's generators and Gymnasium's resets
 refuse negative seeds, so a seed outside this range would fail deep inside a run (or, for a
@@ -23,7 +23,7 @@ def check_seed(value: int, name: str = "seed") -> int:
     """``value`` as an ``int`` when it is a valid seed.
 
     :param name: what the caller calls the seed, for the error message.
-    :raises ValueError: ``value`` is not an integer from 0 to :data:`MAX_SEED`.
+    :raises ValueError: ``value`` is not an integer from 0 to :data:`~jaxl.seeds.MAX_SEED`.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InputError(f"{name}: expected an integer seed, got {value!r}")

@@ -120,7 +120,7 @@ class Learner(abc.ABC):
         """A batched policy for the current parameters: observations in, env actions out.
 
         :param deterministic: act with the policy's mode; otherwise sample.
-        :param seed: seed of the sampled actions' keys (:func:`policy_from_act`).
+        :param seed: seed of the sampled actions' keys (:func:`~jaxl.learners.base.policy_from_act`).
         """
 
     @property
@@ -175,7 +175,7 @@ class OnlineLearner(Learner):
 
     @property
     def env_steps_per_update(self) -> int:
-        """Environment steps (over all envs) per :meth:`update` (from the learner's config)."""
+        """Environment steps (over all envs) per :meth:`~jaxl.learners.base.Learner.update` (from the learner's config)."""
         return self.config.learner_config.env_steps_per_update
 
     @property

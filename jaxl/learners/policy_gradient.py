@@ -149,7 +149,7 @@ def make_pg_update(
 
 class PolicyGradientLearner(OnlineLearner):
     """An on-policy learner that takes one gradient step per rollout of ``num_steps`` x
-    ``num_envs`` transitions; subclasses choose the :attr:`estimator`."""
+    ``num_envs`` transitions; subclasses choose the ``estimator``."""
 
     #: How a rollout becomes advantages, value targets and sample weights.
     estimator: Estimator

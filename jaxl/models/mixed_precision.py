@@ -77,7 +77,7 @@ def _bfloat16_dot_general(
     preferred_element_type: jnp.dtype | None = None,
 ) -> jax.Array:
     """:func:`jax.lax.dot_general` for Flax's ``Dense``: contracts the last axis of ``lhs``
-    (any leading axes) with the first of a matrix ``rhs``, through :func:`bfloat16_matmul`."""
+    (any leading axes) with the first of a matrix ``rhs``, through ``bfloat16_matmul``."""
     expected = (((lhs.ndim - 1,), (0,)), ((), ()))
     if dimension_numbers != expected or rhs.ndim != 2 or preferred_element_type is not None:
         raise ValueError(
@@ -91,7 +91,7 @@ def _bfloat16_dot_general(
 
 def dense_dot_general(matmul_dtype: MatmulDtype) -> Callable[..., jax.Array] | None:
     """The ``dot_general`` a Flax ``Dense`` layer should use for ``matmul_dtype``: ``None``
-    (Flax's default float32 product) or the bfloat16 product of :func:`bfloat16_matmul`."""
+    (Flax's default float32 product) or the bfloat16 product of ``bfloat16_matmul``."""
     if matmul_dtype == "float32":
         return None
     if matmul_dtype == "bfloat16":

@@ -20,6 +20,7 @@ ACTIVATIONS = {
     "silu": nn.silu,
     "identity": lambda x: x,
 }
+"""The activations a network config may name (``model_config...activation``)."""
 
 
 def orthogonal(scale: float = 1.0) -> nn.initializers.Initializer:
@@ -57,7 +58,7 @@ class MLP(nn.Module):
     """Dense layers with an activation after each; orthogonal init with gain sqrt(2).
 
     :param layers: hidden widths.
-    :param activation: a name from :data:`ACTIVATIONS`.
+    :param activation: a name from :data:`~jaxl.models.networks.ACTIVATIONS`.
     :param matmul_dtype: operand precision of the products between hidden layers
         (:mod:`jaxl.models.mixed_precision`); the first layer, which reads the raw input,
         always multiplies in float32.

@@ -63,7 +63,7 @@ def start_training(
         config, or with ``--set seed=N``), else 0.
     :param out: overrides ``logging_config.save_path``.
     :param overrides: ``KEY.PATH=VALUE`` strings (only with a path).
-    :param on_created: called with the :class:`RunDirectory` as soon as it exists.
+    :param on_created: called with the :class:`~jaxl.training.run_dir.RunDirectory` as soon as it exists.
     """
     if seed is not None:
         check_seed(seed)

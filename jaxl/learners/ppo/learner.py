@@ -139,7 +139,7 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
 class PPOLearner(OnlineLearner):
     """PPO on a vectorised Gymnasium environment; discrete and continuous actions.
 
-    One :meth:`update` collects ``num_steps`` steps from each of ``num_envs`` environments
+    One :meth:`~jaxl.learners.ppo.learner.PPOLearner.update` collects ``num_steps`` steps from each of ``num_envs`` environments
     (:func:`~jaxl.learners.rollout.collect_rollout`) and runs the jitted update on them.
     """
 

@@ -148,7 +148,7 @@ def make_random_actions(networks: Networks, num_envs: int):
 class SACLearner(OnlineLearner):
     """SAC on a vectorised Gymnasium environment with continuous actions.
 
-    One :meth:`update` takes ``steps_per_update`` vectorised env steps: random ones on the
+    One :meth:`~jaxl.learners.sac.learner.SACLearner.update` takes ``steps_per_update`` vectorised env steps: random ones on the
     host until ``learning_starts``, then each one jitted call (see :func:`make_sac_step`) that
     also stores the previous step's transitions. Only each
     step's new transitions cross from host to device. The replay buffer's state, with the last
