@@ -497,6 +497,24 @@ def test_gather_into_a_directory(finished_run, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_gather_does_not_replace_a_file_that_is_not_a_dataset(finished_run, tmp_path, capsys):
+    # It replaced anything, the run's own config.json included, which left the run unreadable.
+    config = finished_run / "config.json"
+    before = config.read_bytes()
+    command = ["gather", str(finished_run), "--episodes", "1", "--out", str(config)]
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"jaxl: error: --out: {config} exists and is not a JAXL dataset, so it is not replaced; "
+        "remove it or name another file\n"
+    )
+    assert config.read_bytes() == before
+    # A dataset is replaced, as before: gathering again into the same file is a normal thing to do.
+    dataset = tmp_path / "expert.npz"
+    for _ in range(2):
+        assert main(["gather", str(finished_run), "--episodes", "1", "--out", str(dataset)]) == 0
+
+
 def test_outputs_under_a_file_are_refused_before_any_work(finished_run, tmp_path, capsys):
     blocker = tmp_path / "notes.txt"
     blocker.write_text("not a folder")

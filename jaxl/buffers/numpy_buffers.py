@@ -75,6 +75,16 @@ ZIP_SIGNATURE = b"PK"
 """The first bytes of every zip archive (an ``.npz`` file is one)."""
 
 
+def is_buffer_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an ``.npz`` archive with a buffer's metadata entry (read from the
+    archive's index only, not its arrays): a file a new dataset may replace."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "metadata.npy" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
 def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read the arrays and metadata of a buffer file, checking its format and version."""
     path = Path(path)

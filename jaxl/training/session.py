@@ -12,6 +12,7 @@ import numpy as np
 
 from jaxl import __version__
 from jaxl.buffers import TransitionNumPyBuffer, Transitions
+from jaxl.buffers.numpy_buffers import is_buffer_file
 from jaxl.config import ExperimentConfig, load_config
 from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
@@ -19,7 +20,7 @@ from jaxl.envs.collector import episode_seed
 from jaxl.errors import InputError
 from jaxl.learners import Learner, make_learner
 from jaxl.models.factory import refuse_unread_policy_keys
-from jaxl.output_paths import check_output_parent
+from jaxl.output_paths import OutputPathError, check_output_parent
 from jaxl.seeds import check_seed
 from jaxl.training import loop
 from jaxl.training.checkpoints import CheckpointStore
@@ -254,12 +255,17 @@ def gather_dataset(
     :param task_seed: gather on this variant of a parameterized env instead of the run's own.
 
     :return: a summary with ``path``, ``episodes``, ``transitions``, ``mean_return``, ``returns``.
-    :raises ValueError: ``out`` is an existing directory or cannot be written (checked before
-        any episode is run).
+    :raises ValueError: ``out`` is an existing directory or a file other than a dataset, or
+        cannot be written (checked before any episode is run).
     """
     if Path(out).is_dir():
         raise InputError(
             f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
+        )
+    if Path(out).exists() and not is_buffer_file(out):
+        raise OutputPathError(
+            f"--out: {out} exists and is not a JAXL dataset, so it is not replaced; remove it "
+            "or name another file"
         )
     check_output_parent(out, "--out")
     check_seed(env_seed, "env_seed")
