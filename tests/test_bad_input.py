@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -389,15 +390,73 @@ def test_runs_and_datasets_with_a_task_seed_and_per_episode_physics_stay_readabl
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
-    """A tiny finished PPO run with three checkpoints."""
+    """A tiny finished PPO run with three checkpoints and a metrics row per update."""
     root = tmp_path_factory.mktemp("corrupt")
     data = load_example("rl/cartpole-ppo.json")
-    data["logging_config"].update(checkpoint_interval=2, keep_checkpoints=3)
+    data["logging_config"].update(log_interval=1, checkpoint_interval=2, keep_checkpoints=3)
     data["train_config"].update(total_env_steps=256 * 6, eval_interval=None, eval_episodes=1)
     from jaxl.training.session import start_training
 
     result = start_training(write_config(root / "c.json", data), seed=0, out=str(root / "runs"))
     return result.run.path
+
+
+def _break_metrics_cell(run: Path) -> str:
+    lines = (run / "metrics.csv").read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[2] = "abc"  # wall_time of update 1
+    lines[1] = ",".join(cells)
+    (run / "metrics.csv").write_text("\n".join(lines) + "\n")
+    return "update 1 has 'abc' in column wall_time, not a number"
+
+
+def _drop_env_steps_column(run: Path) -> str:
+    lines = (run / "metrics.csv").read_text().splitlines()
+    lines[0] = lines[0].replace("env_steps", "steps")
+    (run / "metrics.csv").write_text("\n".join(lines) + "\n")
+    return "its header has no env_steps column"
+
+
+def _tensorboard_as_a_file(run: Path) -> str:
+    shutil.rmtree(run / "tensorboard", ignore_errors=True)
+    (run / "tensorboard").write_text("")
+    return "tensorboard is a file, where the run keeps its TensorBoard events in a folder"
+
+
+def _record(text: str):
+    def damage(run: Path) -> str:
+        (run / "checkpoints" / "4" / "record" / "metadata").write_text(text)
+        return "checkpoints/4"
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _break_metrics_cell,
+        _drop_env_steps_column,
+        _tensorboard_as_a_file,
+        _record("[]"),
+        _record('{"update": 4, "env_steps": 1024, "wall_time": 1.0, "episodes_since_row": 5}'),
+        _record('{"update": 4, "env_steps": 1024}'),
+    ],
+)
+def test_resume_refuses_damaged_run_files_before_changing_anything(
+    damage, finished_run, tmp_path, capsys
+):
+    # Each gave a traceback, the first three after metrics.csv had been rewritten.
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    shutil.rmtree(run / "checkpoints" / "6")
+    (run / "evaluation.json").unlink()
+    expected = damage(run)
+    before = tree_files(run)
+    assert main(["resume", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxl: error: ") and len(err.splitlines()) == 1, err
+    assert expected in err, err
+    assert tree_files(run) == before
 
 
 class _RaisesOnDelete:

@@ -211,3 +211,11 @@ def test_training_restarts_the_eta_once_sacs_warm_up_ends(tmp_path, small_sac_co
     # learning_starts 200 at 100 env steps per update: updates 1 and 2 act at random, and the
     # third is the first with gradient steps.
     assert restarted_after == [3]
+
+
+def test_a_header_that_names_a_column_twice_is_named(tmp_path):
+    # jaxl plot drew one of the two columns silently.
+    path = tmp_path / "metrics.csv"
+    path.write_text("update,env_steps,eval_return_mean,eval_return_mean\n1,10,1.0,2.0\n")
+    with pytest.raises(InputError, match="its header names eval_return_mean more than once"):
+        read_metrics(path)

@@ -175,7 +175,8 @@ class OnlineLearner(Learner):
 
     @property
     def env_steps_per_update(self) -> int:
-        """Environment steps (over all envs) per :meth:`~jaxl.learners.base.Learner.update` (from the learner's config)."""
+        """Environment steps (over all envs) per :meth:`~jaxl.learners.base.Learner.update`
+        (from the learner's config)."""
         return self.config.learner_config.env_steps_per_update
 
     @property

@@ -101,7 +101,13 @@ class CheckpointStore:
                 f"({type(error).__name__}: {str(error)[:300]}); nothing was changed{hint}"
             ) from error
         items = {name: restored[name] for name in targets}
-        return items, dict(restored["record"]), step
+        record = restored["record"]
+        if not isinstance(record, dict):
+            raise CheckpointError(
+                f"checkpoint {self.directory / str(step)}: its record is not a JSON object "
+                f"(got {type(record).__name__}); nothing was changed"
+            )
+        return items, dict(record), step
 
     def close(self) -> None:
         """Release orbax resources."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from jaxl.envs import evaluate_policy
 from jaxl.learners import Learner
 from jaxl.seeds import MAX_SEED
-from jaxl.training.checkpoints import CheckpointStore
+from jaxl.training.checkpoints import CheckpointError, CheckpointStore
 from jaxl.training.interrupts import TrainingInterrupted, deferred_interrupt
 from jaxl.training.metrics import MetricsLog
 from jaxl.training.progress import Progress
@@ -66,6 +67,28 @@ def _due(update: int, interval: int | None, last: bool) -> bool:
     return last or (interval is not None and update % interval == 0)
 
 
+def _read_record(record: dict[str, Any], where: Path) -> tuple[float, list[tuple[float, int]]]:
+    """A restored checkpoint's training time so far and the episodes since the last metrics row.
+
+    :raises CheckpointError: the record is not the one the loop writes (before anything in the
+        run directory is changed).
+    """
+    try:
+        elapsed = float(record["wall_time"])
+        # Checkpoints written before this key existed resume without those episodes.
+        episodes = [(float(r), int(n)) for r, n in record.get(EPISODES_SINCE_ROW, [])]
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(
+            f"checkpoint {where}: its record is damaged ({type(error).__name__}: {error}); "
+            "nothing was changed"
+        ) from None
+    if not math.isfinite(elapsed) or elapsed < 0:
+        raise CheckpointError(
+            f"checkpoint {where}: its record's wall_time is {elapsed}; nothing was changed"
+        )
+    return elapsed, episodes
+
+
 def train(
     learner: Learner, run: RunDirectory, record: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -86,10 +109,8 @@ def train(
     episodes: list[tuple[float, int]] = []
     """Training episodes (return, length) completed since the last row of ``metrics.csv``."""
     if record is not None:
+        elapsed_before, episodes = _read_record(record, run.checkpoints / str(learner.update_count))
         metrics.truncate_after(learner.update_count)
-        elapsed_before = float(record["wall_time"])
-        # Checkpoints written before this key existed resume without those episodes.
-        episodes = [(float(r), int(n)) for r, n in record.get(EPISODES_SINCE_ROW, [])]
     progress = Progress(total, start_update=learner.update_count)
     start = time.perf_counter()
     last_eval = math.nan

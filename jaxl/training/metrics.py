@@ -53,6 +53,12 @@ class MetricsLog:
         rows, which the resumed run logs again at the same steps, and TensorBoard would draw
         both.
         """
+        if self.tensorboard_dir is not None and self.tensorboard_dir.exists():
+            if not self.tensorboard_dir.is_dir():
+                raise MetricsFileError(
+                    f"{self.tensorboard_dir} is a file, where the run keeps its TensorBoard "
+                    "events in a folder; move it away to resume"
+                )
         if not self.path.is_file():
             return
         rows = _read_rows(self.path)
@@ -60,18 +66,18 @@ class MetricsLog:
             return
         self.columns = rows[0]
         kept = [row for row in rows[1:] if _update_of(row, self.path) <= update]
+        values = [_row_values(self.columns, row, self.path) for row in kept]  # before any write
         self._rewrite(kept)
         if self.tensorboard_dir is not None:
-            self._rebuild_tensorboard(kept)
+            self._rebuild_tensorboard(values)
 
-    def _rebuild_tensorboard(self, body: list[list[str]]) -> None:
+    def _rebuild_tensorboard(self, rows: list[dict[str, float]]) -> None:
         if self._tb is not None:
             self._tb.close()
             self._tb = None
         stale = sorted(self.tensorboard_dir.glob("events.out.tfevents.*"))
         logged_at = _event_wall_times(stale)
-        for cells in body:
-            values = {k: float(v) for k, v in zip(self.columns, cells, strict=False) if v != ""}
+        for values in rows:
             self._mirror(values, flush=False, wall_time=logged_at.get(_tensorboard_step(values)))
         self._writer().flush()
         for path in stale:
@@ -193,7 +199,50 @@ def _update_of(row: list[str], path: Path) -> int:
         ) from None
 
 
+def _row_values(columns: list[str], row: list[str], path: Path) -> dict[str, float]:
+    """A metrics row's numbers by column (empty cells left out).
+
+    :raises MetricsFileError: the header lacks ``update`` or ``env_steps``, or a cell is not a
+        number.
+    """
+    if len(set(columns)) != len(columns):
+        raise MetricsFileError(f"{path}: its header names a column more than once")
+    missing = [column for column in ("update", "env_steps") if column not in columns]
+    if missing:
+        raise MetricsFileError(
+            f"{path}: its header has no {' or '.join(missing)} column; the file was edited or "
+            "damaged"
+        )
+    values = {}
+    for column, cell in zip(columns, row, strict=False):
+        if cell == "":
+            continue
+        try:
+            values[column] = float(cell)
+        except ValueError:
+            raise MetricsFileError(
+                f"{path}: update {row[0]} has {cell!r} in column {column}, not a number; the "
+                "file was edited or damaged"
+            ) from None
+    for column in ("update", "env_steps"):
+        if column not in values:
+            raise MetricsFileError(f"{path}: update {row[0]} has no {column}")
+    return values
+
+
 def read_metrics(path: Path) -> list[dict[str, str]]:
-    """Rows of a ``metrics.csv`` as dicts of strings."""
+    """Rows of a ``metrics.csv`` as dicts of strings.
+
+    :raises MetricsFileError: the file is not text or CSV, or its header names a column twice
+        (a reader would take one of the two silently).
+    """
     with _reading(path) as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        twice = sorted({column for column in header if header.count(column) > 1})
+        if twice:
+            raise MetricsFileError(
+                f"{path}: its header names {', '.join(twice)} more than once; the file was "
+                "edited or damaged"
+            )
+        return list(reader)

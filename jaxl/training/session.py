@@ -191,7 +191,7 @@ def evaluate_run(
     """
     if seed is not None:
         check_seed(seed)
-    run, learner, record, step = restore_learner(run_dir, checkpoint, to_train=False)
+    run, learner, _, step = restore_learner(run_dir, checkpoint, to_train=False)
     if deterministic is None:
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
@@ -204,7 +204,7 @@ def evaluate_run(
         "task_seed": env_config.task_seed,
         "task_params": task_params(env_config),
         "checkpoint_step": step,
-        "env_steps": int(record.get("env_steps", 0)),
+        "env_steps": learner.env_steps,
         "episodes": episodes,
         "deterministic": deterministic,
         "mean_return": float(returns.mean()),
