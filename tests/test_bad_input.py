@@ -493,6 +493,41 @@ def test_corrupt_checkpoint(finished_run, capsys, monkeypatch):
     assert main(["eval", str(finished_run), "--checkpoint", "4", "--json", "--episodes", "1"]) == 0
 
 
+def test_a_truncated_array_file_is_one_line_of_error(finished_run, tmp_path):
+    """orbax's message spanned five lines, and the reads the failed restore left behind printed
+    thousands more ("Exception ignored in: <coroutine ...>", "Task exception was never
+    retrieved"), each with a dump of TensorStore's spec. A fresh process sees all of stderr."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6"))
+    data = sorted(p for p in (run / "checkpoints" / "4").rglob("*") if p.parent.name == "d")
+    for path in data:
+        path.write_bytes(path.read_bytes()[:20])
+    command = [sys.executable, "-m", "jaxl.cli", "eval", str(run), "--episodes", "1"]
+    for _ in range(3):  # how many reads are still in flight varies from run to run
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr[:3000]
+        assert "checkpoints/4 is corrupt or unreadable" in result.stderr
+
+
+def test_a_checkpoint_that_does_not_fit_an_edited_config_says_so(finished_run, tmp_path, capsys):
+    # It was called corrupt, with the advice to move it out of checkpoints/, which would have
+    # moved every intact checkpoint away one by one.
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6"))
+    config = json.loads((run / "config.json").read_text())
+    config["model_config"]["policy"]["network"]["layers"] = [32]
+    (run / "config.json").write_text(json.dumps(config))
+    before = tree_files(run)
+    for command in (["eval", str(run)], ["resume", str(run)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"jaxl: error: checkpoint {run / 'checkpoints' / '4'} does not fit ")
+        assert "was config.json edited after the run started?" in err and "move" not in err, err
+        assert len(err.splitlines()) == 1, err
+    assert tree_files(run) == before
+
+
 def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     assert main(["eval", str(finished_run), "--checkpoint", "99"]) == 2
     assert "no checkpoint 99" in capsys.readouterr().err
@@ -570,8 +605,9 @@ def test_gather_does_not_replace_a_file_that_is_not_a_dataset(finished_run, tmp_
     assert config.read_bytes() == before
     # A dataset is replaced, as before: gathering again into the same file is a normal thing to do.
     dataset = tmp_path / "expert.npz"
-    for _ in range(2):
-        assert main(["gather", str(finished_run), "--episodes", "1", "--out", str(dataset)]) == 0
+    command = ["gather", str(finished_run), "--episodes", "1", "--checkpoint", "4"]
+    for _ in range(2):  # (test_corrupt_checkpoint damages checkpoint 6 of this module's run)
+        assert main([*command, "--out", str(dataset)]) == 0
 
 
 def test_outputs_under_a_file_are_refused_before_any_work(finished_run, tmp_path, capsys):

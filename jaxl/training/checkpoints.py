@@ -19,6 +19,34 @@ class CheckpointError(InputError):
     """A checkpoint is missing or unreadable. Nothing on disk is changed when this is raised."""
 
 
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint holds other arrays than the learner built from the run's config expects."""
+
+
+def _key_name(key: Any) -> str:
+    for attribute in ("key", "name", "idx"):
+        if hasattr(key, attribute):
+            return str(getattr(key, attribute))
+    return str(key)
+
+
+def _layout(tree: Any) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Each array of ``tree`` (a pytree of arrays or of orbax's array metadata) by its path
+    (``opt_state/0/mu/...``; dict keys, attribute names and indices read alike): its shape and
+    dtype."""
+    return {
+        "/".join(_key_name(key) for key in path): (tuple(leaf.shape), str(leaf.dtype))
+        for path, leaf in jax.tree_util.tree_leaves_with_path(tree)
+    }
+
+
+def _describe(entry: tuple[tuple[int, ...], str] | None) -> str:
+    if entry is None:
+        return "absent"
+    shape, dtype = entry
+    return f"{dtype}{list(shape)}"
+
+
 class CheckpointStore:
     """Saves and restores named pytrees plus a JSON record under ``directory/<step>/``.
 
@@ -75,6 +103,12 @@ class CheckpointStore:
         :raises CheckpointError: the step does not exist or its files are corrupt.
         """
         step = self.resolve_step(step)
+        # Installed before any read: a read can report to orbax's closed loop before orbax's
+        # exception even reaches an except clause.
+        _ignore_reads_finishing_after_a_failed_restore()
+        for name, target in targets.items():
+            if target is not None:
+                self._check_layout(step, name, target)
         args = {}
         for name, target in targets.items():
             abstract = (
@@ -82,9 +116,6 @@ class CheckpointStore:
             )
             args[name] = ocp.args.StandardRestore(abstract)
         args["record"] = ocp.args.JsonRestore()
-        # Installed before the restore: a read can report to the closed loop before orbax's
-        # exception even reaches the except clause below.
-        _ignore_reads_finishing_after_a_failed_restore()
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
@@ -96,9 +127,10 @@ class CheckpointStore:
                 if older
                 else ""
             )
+            reason = " ".join(str(error).split())[:200]  # one line: orbax's spans many
             raise CheckpointError(
                 f"checkpoint {self.directory / str(step)} is corrupt or unreadable "
-                f"({type(error).__name__}: {str(error)[:300]}); nothing was changed{hint}"
+                f"({type(error).__name__}: {reason}); nothing was changed{hint}"
             ) from error
         items = {name: restored[name] for name in targets}
         record = restored["record"]
@@ -108,6 +140,40 @@ class CheckpointStore:
                 f"(got {type(record).__name__}); nothing was changed"
             )
         return items, dict(record), step
+
+    def _check_layout(self, step: int, name: str, target: Any) -> None:
+        """Refuse checkpoint ``step`` when its item ``name`` holds other arrays (names, shapes or
+        dtypes) than ``target``: the learner was built from another config than the one the
+        checkpoint was trained with, which is not damage to the checkpoint. A checkpoint whose
+        layout cannot be read, or that only lacks arrays the learner has, is left to
+        :meth:`restore`, which reports it as corrupt.
+
+        :raises CheckpointMismatchError: naming the first difference.
+        """
+        folder = self.directory / str(step) / name
+        try:
+            saved = _layout(ocp.StandardCheckpointer().metadata(folder.absolute()).item_metadata)
+        except Exception:  # unreadable metadata: restore() names the damage
+            return
+        wanted = _layout(target)
+        if all(path not in saved for path in wanted.keys() ^ saved.keys()) and not any(
+            saved[path] != wanted[path] for path in saved.keys() & wanted.keys()
+        ):
+            # Equal, or arrays missing from the checkpoint only: damage (a data file that lost
+            # its metadata) reads like that too, and restore() names it.
+            return
+        differences = [
+            f"{path}: {_describe(saved.get(path))} in the checkpoint, "
+            f"{_describe(wanted.get(path))} in the learner"
+            for path in sorted(saved.keys() | wanted.keys())
+            if saved.get(path) != wanted.get(path)
+        ]
+        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+        raise CheckpointMismatchError(
+            f"checkpoint {self.directory / str(step)} does not fit the learner built from the "
+            f"run's config.json ({name}.{differences[0]}{more}); was config.json edited after "
+            "the run started? Put the original config back; nothing was changed"
+        )
 
     def close(self) -> None:
         """Release orbax resources."""
@@ -121,9 +187,14 @@ def _is_read_finishing_after_a_failed_restore(unraisable: sys.UnraisableHookArgs
     When one read fails, the loop stops and is closed while the other reads are still in flight;
     as each of them finishes, tensorstore's completion callback calls the closed loop's
     ``call_soon_threadsafe`` from its own thread, and Python prints the resulting
-    ``RuntimeError: Event loop is closed`` with a traceback. Nothing is lost: the restore has
-    already failed and the reads' results are not needed.
+    ``RuntimeError: Event loop is closed`` with a traceback. Reads that failed themselves (a
+    truncated array file) are dropped with their errors unread, and Python prints each with
+    "Exception ignored in: <coroutine object ...>" (thousands of lines). Nothing is lost: the
+    restore has already failed and the reads' results are not needed.
     """
+    code = getattr(unraisable.object, "cr_code", None)
+    if code is not None:  # an orbax read whose coroutine was dropped with its error unread
+        return "orbax" in code.co_filename
     error = unraisable.exc_value
     if unraisable.object is not None or not isinstance(error, RuntimeError):
         return False
@@ -150,3 +221,15 @@ def _ignore_reads_finishing_after_a_failed_restore() -> None:
 
     hook._jaxl_ignores_failed_restore_reads = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
+    logging.getLogger("asyncio").addFilter(_drop_unretrieved_orbax_read_errors)
+
+
+def _drop_unretrieved_orbax_read_errors(record: logging.LogRecord) -> bool:
+    """A logging filter for asyncio's logger: drop its "Future/Task exception was never
+    retrieved" reports of orbax's array reads (the reads a failed restore left behind, each with
+    its traceback and a dump of TensorStore's spec); keep every other record."""
+    message = record.getMessage()
+    if "exception was never retrieved" not in message:
+        return True
+    error = record.exc_info[1] if record.exc_info else None
+    return not ("orbax" in message or "OCDBT" in str(error) or "TensorStore" in str(error))
