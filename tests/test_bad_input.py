@@ -528,6 +528,49 @@ def test_a_checkpoint_that_does_not_fit_an_edited_config_says_so(finished_run, t
     assert tree_files(run) == before
 
 
+_FULL_DISK_SCRIPT = """
+set -e
+mount -t tmpfs -o size=3m tmpfs "$1"
+cp -a "$2" "$1/run"
+free=$(df -k "$1" | tail -1 | awk '{print $4}')
+dd if=/dev/zero of="$1/fill" bs=1k count=$((free - 28)) 2>/dev/null || true
+set +e
+"$3" -m jaxl.cli resume "$1/run" 2>"$1/err1"; echo "rc1=$?"
+cp "$1/err1" "$4"
+rm "$1/fill"
+"$3" -m jaxl.cli resume "$1/run" 2>/dev/null >/dev/null; echo "rc2=$?"
+ls "$1/run/checkpoints"
+"""
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_run, tmp_path):
+    """orbax's writer threads printed about 370 lines of tracebacks. Needs a private mount
+    namespace (``unshare -m``) to give the run a 3 MB disk of its own."""
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip("no private mount namespace here (unshare -m) to fill a disk in")
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6", "evaluation.json"))
+    (tmp_path / "mnt").mkdir()
+    err = tmp_path / "err"
+    script = [
+        "unshare", "-m", "sh", "-c", _FULL_DISK_SCRIPT, "sh",
+        str(tmp_path / "mnt"), str(run), sys.executable, str(err),
+    ]  # fmt: skip
+    result = subprocess.run(script, capture_output=True, text=True, check=False)
+    if "mount:" in result.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    assert "rc1=2" in result.stdout, (result.stdout, result.stderr)
+    lines = [line for line in err.read_text().splitlines() if not line.startswith("update ")]
+    assert lines == [
+        f"jaxl: error: cannot write checkpoint 6 in {tmp_path / 'mnt' / 'run' / 'checkpoints'}: "
+        "the disk is full; the earlier checkpoints are intact, so `jaxl resume` continues from "
+        "the newest of them once there is room"
+    ], lines
+    # With room again, the run resumes from checkpoint 4 and finishes.
+    assert "rc2=0" in result.stdout and result.stdout.split()[-3:] == ["2", "4", "6"], result.stdout
+
+
 def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     assert main(["eval", str(finished_run), "--checkpoint", "99"]) == 2
     assert "no checkpoint 99" in capsys.readouterr().err

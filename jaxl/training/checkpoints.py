@@ -11,6 +11,7 @@ import jax
 import orbax.checkpoint as ocp
 
 from jaxl.errors import InputError
+from jaxl.output_paths import OutputPathError
 
 logging.getLogger("absl").setLevel(logging.ERROR)
 
@@ -21,6 +22,30 @@ class CheckpointError(InputError):
 
 class CheckpointMismatchError(CheckpointError):
     """A checkpoint holds other arrays than the learner built from the run's config expects."""
+
+
+_WRITE_FAILURES = {
+    "RESOURCE_EXHAUSTED": "the disk is full",
+    "No space left on device": "the disk is full",
+    "Disk quota exceeded": "the disk quota is exceeded",
+    "PERMISSION_DENIED": "no permission to write there",
+    "Permission denied": "no permission to write there",
+    "Read-only file system": "the file system is read-only",
+}
+
+
+def _write_failure(error: BaseException) -> str | None:
+    """Why a checkpoint could not be written, when ``error`` (or an error it came from) says
+    the file system refused it; ``None`` for any other error, which is a defect to show."""
+    while error is not None:
+        if isinstance(error, OSError) and error.strerror:
+            return error.strerror
+        text = str(error)
+        for marker, reason in _WRITE_FAILURES.items():
+            if marker in text:
+                return reason
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def _key_name(key: Any) -> str:
@@ -76,8 +101,27 @@ class CheckpointStore:
         """Save the pytrees in ``items`` and the JSON ``record`` as checkpoint ``step``."""
         args = {name: ocp.args.StandardSave(tree) for name, tree in items.items()}
         args["record"] = ocp.args.JsonSave(record)
-        self._manager.save(step, args=ocp.args.Composite(**args), force=True)
-        self._manager.wait_until_finished()
+        absl = logging.getLogger("absl")
+        level = absl.level
+        # orbax's writer threads log each failed write with its traceback before the save
+        # raises; the error below says it once.
+        absl.setLevel(logging.CRITICAL)
+        try:
+            self._manager.save(step, args=ocp.args.Composite(**args), force=True)
+            self._manager.wait_until_finished()
+        except Exception as error:  # orbax/tensorstore report a full disk as a ValueError
+            reason = _write_failure(error)
+            if reason is None:
+                absl.setLevel(level)
+                raise
+            # The level stays: writer threads still log their failures while the error unwinds.
+            # The partial folder (<step>.orbax-checkpoint-tmp) is replaced by the next save.
+            raise OutputPathError(
+                f"cannot write checkpoint {step} in {self.directory}: {reason}; the earlier "
+                "checkpoints are intact, so `jaxl resume` continues from the newest of them "
+                "once there is room"
+            ) from error
+        absl.setLevel(level)
 
     def resolve_step(self, step: int | str | None) -> int:
         """``None``/``"latest"`` to the newest step; check that a given step exists."""
