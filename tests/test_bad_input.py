@@ -895,15 +895,17 @@ def test_bc_dataset_whose_recorded_env_is_not_an_env_config(tmp_path, capsys):
     assert f"{dataset} (metadata.env)" in err and "env_id" in err, err
 
 
-def _bc_on_a_cartpole_shaped_dataset(tmp_path, action: np.ndarray) -> tuple[dict, Path]:
+def _bc_on_a_cartpole_shaped_dataset(
+    tmp_path, action: np.ndarray, obs: np.ndarray | None = None
+) -> tuple[dict, Path]:
     """The BC example config reading a 16-transition dataset of CartPole-shaped observations
-    with the given actions (and their dtype); ``(config data, dataset path)``."""
+    (zeros unless given) with the given actions (and their dtype); ``(config data, path)``."""
     from jaxl.buffers import TransitionNumPyBuffer, Transitions
 
     dataset = TransitionNumPyBuffer(16, (4,), (), np.float32, action.dtype)
     dataset.add(
         Transitions(
-            obs=np.zeros((16, 4), np.float32),
+            obs=np.zeros((16, 4), np.float32) if obs is None else obs,
             action=action,
             reward=np.ones(16, np.float32),
             next_obs=np.zeros((16, 4), np.float32),
@@ -944,6 +946,25 @@ def test_bc_dataset_with_fractional_actions_for_discrete_ones(tmp_path, capsys):
         f"{path} holds actions that are not whole numbers (e.g. 0.5), but CartPole-v1 has "
         "Discrete(2)"
     ) in err, err
+
+
+def test_bc_dataset_with_non_finite_values(tmp_path, capsys):
+    # A NaN observation trained the policy into NaN (loss nan) and the run reported success.
+    obs = np.zeros((16, 4), np.float32)
+    obs[5, 2] = np.nan
+    data, path = _bc_on_a_cartpole_shaped_dataset(tmp_path, np.arange(16) % 2, obs)
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        f"{path} holds non-finite obs values (NaN or infinity) in 1 transition, the first at "
+        "index 5: [ 0.  0. nan  0.]"
+    ) in err, err
+    actions = np.zeros(16, np.float32)
+    actions[[3, 9]] = np.inf
+    data, path = _bc_on_a_cartpole_shaped_dataset(tmp_path, actions)
+    err = _run_train(tmp_path, data, capsys)
+    assert (
+        "non-finite action values (NaN or infinity) in 2 transitions, the first at index 3" in err
+    )
 
 
 def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):

@@ -124,6 +124,14 @@ def test_a_file_whose_arrays_disagree_with_its_metadata_is_refused(tmp_path, kin
         "no size": (None, lambda m: m.pop("size"), "metadata has no 'size'"),
         "size as text": (None, lambda m: m.update(size="8"), "'size': expected a JSON int"),
         "dtype": (None, lambda m: m.update(obs_dtype="float99"), "unknown dtype"),
+        # These two gave a ValueError and a NumPy memory error, with tracebacks.
+        "text dtype": (None, lambda m: m.update(obs_dtype="str"), "'str' is not a number type"),
+        "capacity": (
+            None,
+            lambda m: m.update(capacity=10**15),
+            "a buffer of 1000000000000000 transitions does not fit in this machine's memory",
+        ),
+        "capacity below size": (None, lambda m: m.update(capacity=3), "'size' 8 is not between"),
     }
     if kind is TrajectoryNumPyBuffer:
         cases["episode ids"] = (

@@ -165,6 +165,11 @@ def _check_layout(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str,
         )
     except TypeError as error:
         raise BufferFileError(f"{path}: metadata names an unknown dtype ({error})") from None
+    for key in ("obs_dtype", "action_dtype"):
+        if np.dtype(metadata[key]).kind not in "biuf":
+            problems.append(f"metadata {key!r}: {metadata[key]!r} is not a number type")
+    if problems:
+        raise BufferFileError(f"{path}: {'; '.join(problems)}")
     if metadata["buffer_type"] == "trajectory":
         specs["episode_id"] = ((), np.dtype(np.int64))
     for name, (shape, _) in specs.items():
@@ -175,6 +180,11 @@ def _check_layout(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str,
             f"{path}: the arrays do not match the metadata (size {size}, obs_shape "
             f"{metadata['obs_shape']}, action_shape {metadata['action_shape']}): "
             + "; ".join(problems)
+        )
+    if not 0 <= size <= metadata["capacity"]:
+        raise BufferFileError(
+            f"{path}: metadata 'size' {size} is not between 0 and its 'capacity' "
+            f"{metadata['capacity']}"
         )
 
 
@@ -306,7 +316,7 @@ class TransitionNumPyBuffer:
             raise BufferFileError(
                 f"{path}: holds a {metadata.get('buffer_type')!r} buffer, not {cls.buffer_type!r}"
             )
-        return cls.from_arrays(arrays, metadata, seed, capacity)
+        return _from_file(cls, path, arrays, metadata, seed, capacity)
 
     @classmethod
     def from_arrays(
@@ -407,4 +417,24 @@ def load_buffer(path: str, seed: int = 0, capacity: int | None = None) -> Transi
     kind = metadata.get("buffer_type")
     if kind not in kinds:
         raise BufferFileError(f"{path}: unknown buffer type {kind!r} (known: {sorted(kinds)})")
-    return kinds[kind].from_arrays(arrays, metadata, seed=seed, capacity=capacity)
+    return _from_file(kinds[kind], path, arrays, metadata, seed, capacity)
+
+
+def _from_file(
+    kind: type[TransitionNumPyBuffer],
+    path: str | os.PathLike[str],
+    arrays: dict[str, np.ndarray],
+    metadata: dict[str, Any],
+    seed: int,
+    capacity: int | None,
+) -> TransitionNumPyBuffer:
+    """``kind.from_arrays`` for the contents of the file ``path``; a capacity too large for the
+    machine's memory is named with the file instead of NumPy's memory error."""
+    try:
+        return kind.from_arrays(arrays, metadata, seed, capacity)
+    except MemoryError:
+        rows = capacity or metadata["capacity"]
+        raise BufferFileError(
+            f"{path}: a buffer of {rows} transitions does not fit in this machine's memory "
+            "(its metadata 'capacity', or buffer_config.buffer_size)"
+        ) from None

@@ -232,8 +232,9 @@ class OfflineLearner(Learner):
     def check_dataset_fits(self, observation_space: gym.Space, action_space: gym.Space) -> None:
         """Check that the dataset's observations and actions are shaped like the env's.
 
-        :raises InputError: naming ``buffer_config.load_path``, the env and both shapes, or the
-            fractional or out-of-range actions for a discrete action space.
+        :raises InputError: naming ``buffer_config.load_path``, the env and both shapes, the
+            first non-finite observation or action, or the fractional or out-of-range actions
+            for a discrete action space.
         """
         data = self.dataset.contents()
         path = self.config.learner_config.buffer_config.load_path
@@ -249,6 +250,15 @@ class OfflineLearner(Learner):
                 f"{where} holds actions of shape {data.action.shape[1:]}, but {env_id} acts "
                 f"with shape {action_space.shape} ({action_space})"
             )
+        for name in ("obs", "action"):
+            values = getattr(data, name)
+            bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+            if bad.size:  # they would train the policy into NaN without a word
+                raise InputError(
+                    f"{where} holds non-finite {name} values (NaN or infinity) in "
+                    f"{bad.size} transition{'s' if bad.size > 1 else ''}, the first at index "
+                    f"{bad[0]}: {values[bad[0]]}"
+                )
         if isinstance(action_space, gym.spaces.Discrete):
             fractional = data.action[data.action != np.round(data.action)]
             if fractional.size:  # they would be truncated to whole actions silently
