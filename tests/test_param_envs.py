@@ -577,3 +577,19 @@ def test_frozen_lake_reads_its_success_rate_back_from_the_transition_table():
     assert variant.model_value("success_rate") == pytest.approx(
         variant.task_params["success_rate"], rel=1e-12
     )
+
+
+def test_a_range_override_is_serialized_without_pydantic_warnings():
+    # Every run with parameter_overrides printed three "Pydantic serializer warnings".
+    import warnings
+
+    from jaxl.config.schema import EnvConfig
+
+    overrides = {"pole_half_length": {"range": [0.4, 0.6]}}
+    config = EnvConfig(env_id="jaxl/CartPole-v1", task_seed=1, parameter_overrides=overrides)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dumped = config.model_dump(mode="json")
+        config.model_dump()
+    assert dumped["parameter_overrides"]["pole_half_length"]["range"] == [0.4, 0.6]
+    assert EnvConfig.model_validate(dumped) == config

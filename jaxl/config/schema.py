@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     ValidationInfo,
     model_validator,
@@ -313,7 +314,11 @@ def _range_pair(value: Any) -> Any:
     return (float(value[0]), float(value[1]))
 
 
-RangePair = Annotated[tuple[float, float], PlainValidator(_range_pair)]
+RangePair = Annotated[
+    tuple[float, float],
+    PlainValidator(_range_pair),
+    PlainSerializer(lambda pair: [pair[0], pair[1]], return_type=list[float]),
+]
 """``[low, high]``."""
 
 
