@@ -193,6 +193,24 @@ def test_policy_gradient_learners_refuse_a_deterministic_policy(example, tmp_pat
     ), err
 
 
+def test_json_that_python_would_read_wrongly_or_not_at_all(tmp_path, capsys):
+    data = load_example("rl/cartpole-ppo.json")
+    # A key named twice: json keeps the last silently, so an edit above it did not apply.
+    config = tmp_path / "twice.json"
+    config.write_text(json.dumps(data).replace('"gamma": 0.99', '"gamma": 0.9, "gamma": 0.99'))
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    assert "not valid JSON (an object names 'gamma' more than once)" in capsys.readouterr().err
+    # Nesting deeper than Python's recursion limit: a RecursionError traceback.
+    config.write_text("[" * 100_000)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    assert "not valid JSON (nested too deeply to read)" in capsys.readouterr().err
+    # An object given with --set that is not JSON was taken as a string ("expected an object").
+    schedule = '{"schedule": "linear", "init_value": Infinity}'
+    err = _run_train(tmp_path, data, capsys, "--set", f"optimizer_config.learning_rate={schedule}")
+    assert "--set optimizer_config.learning_rate: not valid JSON (Infinity is not a JSON" in err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_nan_and_infinity_are_refused(tmp_path, capsys):
     data = load_example("rl/cartpole-ppo.json")
     err = _run_train(tmp_path, data, capsys, "--set", "learner_config.gamma=NaN")

@@ -218,14 +218,31 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:  # json.loads keeps the last silently, which hides an edit that did not apply
+        raise ValueError(f"an object names {', '.join(map(repr, repeated))} more than once")
+    return dict(pairs)
+
+
 def strict_json_loads(text: str) -> Any:
     """``json.loads`` without Python's extensions ``NaN``, ``Infinity`` and ``-Infinity``, and
     without numbers such as ``1e400`` that would become infinite: no config value may be either
-    (and they would make the run's ``config.json`` invalid JSON).
+    (and they would make the run's ``config.json`` invalid JSON). An object may not name a key
+    twice.
 
-    :raises ValueError: the text is not strict JSON.
+    :raises ValueError: the text is not strict JSON, or nests deeper than Python can read.
     """
-    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    try:
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_object_without_repeated_keys,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -247,7 +264,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
             continue
         try:
             value = strict_json_loads(text)
-        except ValueError:  # not JSON (CartPole-v1), or NaN/Infinity: taken as a string
+        except ValueError as error:  # not JSON (CartPole-v1), or NaN/Infinity: taken as a string
+            if text.lstrip().startswith(("{", "[")):  # meant as an object or a list
+                problems.append(f"--set {key}: not valid JSON ({error})")
+                continue
             value = text
         parts = key.split(".")
         node = data
