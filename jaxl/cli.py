@@ -222,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
         result = session.resume_training(args.run_dir)
         if result.already_finished:
             where = (
-                "evaluation.json was missing; wrote it from the final checkpoint"
+                "evaluation.json was missing or unreadable; wrote it from the final checkpoint"
                 if result.evaluation
                 else "its final evaluation is in evaluation.json"
             )

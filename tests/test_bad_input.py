@@ -211,6 +211,39 @@ def test_json_that_python_would_read_wrongly_or_not_at_all(tmp_path, capsys):
     assert not (tmp_path / "runs").exists()
 
 
+def test_physics_that_overflow_stop_the_run_with_the_env_named(tmp_path, capsys):
+    # The infinite observations made the policy NaN, and the run failed later with Gymnasium's
+    # "AssertionError: np.int32(-1) invalid" traceback.
+    data = load_example("rl/cartpole-ppo.json")
+    data["learner_config"]["env_config"] = {
+        "env_id": "jaxl/CartPole-v1",
+        "task_seed": 1,
+        "parameter_overrides": {"force": {"range": [1e30, 1e31]}},
+    }
+    config = write_config(tmp_path / "c.json", data)
+    with pytest.warns(RuntimeWarning, match="overflow"):  # NumPy's, inside CartPole
+        assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "jaxl: error: jaxl/CartPole-v1: step returned a non-finite observation (NaN or infinity) "
+        "with the physics {"
+    ), err
+    assert "'force': 7.38" in err and "check the parameter ranges" in err, err
+
+
+def test_demo_checks_where_its_dataset_goes_before_training(tmp_path, capsys):
+    # It trained PPO for about 20 s, then failed with gather's message, which suggested a
+    # dataset path inside the folder in the way.
+    (tmp_path / "cartpole-expert.npz").mkdir()
+    assert main(["demo", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"jaxl: error: --out: {tmp_path / 'cartpole-expert.npz'}, where the demo writes its "
+        "expert data, exists and is not a JAXL dataset; name another --out folder\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cartpole-expert.npz"]
+
+
 def test_nan_and_infinity_are_refused(tmp_path, capsys):
     data = load_example("rl/cartpole-ppo.json")
     err = _run_train(tmp_path, data, capsys, "--set", "learner_config.gamma=NaN")

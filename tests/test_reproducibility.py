@@ -264,9 +264,14 @@ def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, cap
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
     (run_dir / "evaluation.json").unlink()
     assert main(["resume", str(run_dir)]) == 0
-    assert "evaluation.json was missing; wrote it from the final checkpoint" in (
+    assert "evaluation.json was missing or unreadable; wrote it from the final checkpoint" in (
         capsys.readouterr().err
     )
+    assert json.loads((run_dir / "evaluation.json").read_text()) == evaluation
+    # A damaged one too: resume said the final evaluation was in it.
+    (run_dir / "evaluation.json").write_text('{"mean_ret')
+    assert main(["resume", str(run_dir)]) == 0
+    assert "evaluation.json was missing or unreadable" in capsys.readouterr().err
     assert json.loads((run_dir / "evaluation.json").read_text()) == evaluation
 
 

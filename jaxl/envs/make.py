@@ -8,6 +8,7 @@ from collections.abc import Callable
 import gymnasium as gym
 
 from jaxl.config.schema import EnvConfig
+from jaxl.envs.finite_check import FiniteCheck
 from jaxl.envs.flat_observations import flatten_observations
 from jaxl.envs.mujoco_warnings import dropping_mujoco_warnings
 from jaxl.envs.parameterized.spec import SpecError
@@ -46,7 +47,8 @@ def parameterized_env_message(config: EnvConfig) -> str | None:
 def make_env(config: EnvConfig) -> gym.Env:
     """Create one environment. One that does not observe a ``Box`` observes a flat float32
     vector instead (:func:`~jaxl.envs.flat_observations.flatten_observations`: one-hot for a
-    ``Discrete`` state).
+    ``Discrete`` state), and a non-finite observation or reward stops the run with an error
+    naming the env (:class:`~jaxl.envs.finite_check.FiniteCheck`).
 
     :param config: env id, keyword arguments, optional time limit and, for a parameterized env,
         its task seed, resampling, observation and control options.
@@ -60,7 +62,7 @@ def make_env(config: EnvConfig) -> gym.Env:
         kwargs["max_episode_steps"] = config.max_episode_steps
     try:
         with dropping_mujoco_warnings():
-            return flatten_observations(gym.make(config.env_id, **kwargs))
+            return FiniteCheck(flatten_observations(gym.make(config.env_id, **kwargs)))
     except SpecError as error:
         raise EnvError(f"{config.env_id}: {error}") from error
     except Exception as error:  # gymnasium raises many types; name the env in all cases

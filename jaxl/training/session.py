@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,16 @@ def _check_dataset_unchanged(config: ExperimentConfig) -> None:
         )
 
 
+def _holds_an_evaluation(path: Path) -> bool:
+    """Whether ``path`` is a readable ``evaluation.json`` (a JSON object with a mean return);
+    one that is missing or damaged is written again from the final checkpoint."""
+    try:
+        evaluation = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(evaluation, dict) and "mean_return" in evaluation
+
+
 def resume_training(run_dir: str | Path) -> TrainResult:
     """Continue an interrupted run from its latest checkpoint to its configured budget.
 
@@ -165,7 +176,7 @@ def resume_training(run_dir: str | Path) -> TrainResult:
         run, learner, record, _ = _restore(run, config, None, to_train=True)
         if learner.update_count >= learner.total_updates:
             evaluation = {}
-            if not run.evaluation_path.exists():
+            if not _holds_an_evaluation(run.evaluation_path):
                 evaluation = loop.final_evaluation(learner)
                 write_json_atomic(run.evaluation_path, evaluation)
             return TrainResult(run, evaluation, already_finished=True)
