@@ -208,6 +208,7 @@ def test_json_that_python_would_read_wrongly_or_not_at_all(tmp_path, capsys):
     schedule = '{"schedule": "linear", "init_value": Infinity}'
     err = _run_train(tmp_path, data, capsys, "--set", f"optimizer_config.learning_rate={schedule}")
     assert "--set optimizer_config.learning_rate: not valid JSON (Infinity is not a JSON" in err
+    assert """needs JSON quotes: optimizer_config.learning_rate='"..."'""" in err, err
     assert not (tmp_path / "runs").exists()
 
 
@@ -561,13 +562,16 @@ def test_a_truncated_array_file_is_one_line_of_error(finished_run, tmp_path):
         assert "checkpoints/4 is corrupt or unreadable" in result.stderr
 
 
-def test_a_checkpoint_that_does_not_fit_an_edited_config_says_so(finished_run, tmp_path, capsys):
+@pytest.mark.parametrize("layers", [[32], [64, 64, 64]])  # other shapes; only new arrays
+def test_a_checkpoint_that_does_not_fit_an_edited_config_says_so(
+    layers, finished_run, tmp_path, capsys
+):
     # It was called corrupt, with the advice to move it out of checkpoints/, which would have
     # moved every intact checkpoint away one by one.
     run = tmp_path / "run"
     shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6"))
     config = json.loads((run / "config.json").read_text())
-    config["model_config"]["policy"]["network"]["layers"] = [32]
+    config["model_config"]["policy"]["network"]["layers"] = layers
     (run / "config.json").write_text(json.dumps(config))
     before = tree_files(run)
     for command in (["eval", str(run)], ["resume", str(run)]):
@@ -615,8 +619,8 @@ def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_
     lines = [line for line in err.read_text().splitlines() if not line.startswith("update ")]
     assert lines == [
         f"jaxl: error: cannot write checkpoint 6 in {tmp_path / 'mnt' / 'run' / 'checkpoints'}: "
-        "the disk is full; the earlier checkpoints are intact, so `jaxl resume` continues from "
-        "the newest of them once there is room"
+        "the disk is full; checkpoint 4 and those before it are intact, so `jaxl resume` "
+        "continues from it once there is room"
     ], lines
     # With room again, the run resumes from checkpoint 4 and finishes.
     assert "rc2=0" in result.stdout and result.stdout.split()[-3:] == ["2", "4", "6"], result.stdout

@@ -75,7 +75,7 @@ def _tensorboard_events(directory, tag: str) -> list[tuple[int, float, float]]:
     from tensorboard.util import tensor_util
 
     points = []
-    for path in sorted(directory.glob("events.out.tfevents.*")):
+    for path in sorted(p for p in directory.glob("events.out.tfevents.*") if p.is_file()):
         for event in EventFileLoader(str(path)).Load():
             for value in event.summary.value:
                 if value.tag == tag:
@@ -136,6 +136,7 @@ def test_a_damaged_event_file_does_not_stop_a_resume(tmp_path):
     log.close()
     (event_file,) = tensorboard.glob("events.out.tfevents.*")
     event_file.write_bytes(event_file.read_bytes()[:-7])  # a crash cut the last record short
+    (tensorboard / "events.out.tfevents.0.copied").mkdir()  # not readable as a file at all
 
     resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
     resumed.truncate_after(2)

@@ -181,11 +181,6 @@ def _check_layout(path: Path, arrays: dict[str, np.ndarray], metadata: dict[str,
             f"{metadata['obs_shape']}, action_shape {metadata['action_shape']}): "
             + "; ".join(problems)
         )
-    if not 0 <= size <= metadata["capacity"]:
-        raise BufferFileError(
-            f"{path}: metadata 'size' {size} is not between 0 and its 'capacity' "
-            f"{metadata['capacity']}"
-        )
 
 
 class TransitionNumPyBuffer:

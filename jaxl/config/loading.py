@@ -266,7 +266,10 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
             value = strict_json_loads(text)
         except ValueError as error:  # not JSON (CartPole-v1), or NaN/Infinity: taken as a string
             if text.lstrip().startswith(("{", "[")):  # meant as an object or a list
-                problems.append(f"--set {key}: not valid JSON ({error})")
+                problems.append(
+                    f"--set {key}: not valid JSON ({error}); a string that starts with "
+                    f"{text.lstrip()[0]} needs JSON quotes: {key}='\"...\"'"
+                )
                 continue
             value = text
         parts = key.split(".")

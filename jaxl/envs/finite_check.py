@@ -38,9 +38,13 @@ class FiniteCheck(gym.Wrapper):
             return
         what = "observation" if not np.isfinite(observation).all() else "reward"
         physics = getattr(self.env.unwrapped, "task_params", None)
-        drawn = f" with the physics {dict(physics)}" if physics else ""
+        drawn = (
+            f" with the physics {dict(physics)}; the simulation is unstable with these values "
+            "(check the parameter ranges)"
+            if physics
+            else ""
+        )
         raise NonFiniteObservationError(
             f"{self.env.spec.id if self.env.spec else self.env}: {where} returned a non-finite "
-            f"{what} (NaN or infinity){drawn}; the simulation is unstable with these settings "
-            "(check the parameter ranges)"
+            f"{what} (NaN or infinity){drawn}"
         )

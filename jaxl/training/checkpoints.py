@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -24,6 +25,25 @@ class CheckpointMismatchError(CheckpointError):
     """A checkpoint holds other arrays than the learner built from the run's config expects."""
 
 
+class _DropWriterThreadReports(logging.Filter):
+    """Drop absl's records of orbax's writer threads failing ("_SignalingThread.run() raised an
+    exception", each with a traceback): the save that started them raises the same error, which
+    :meth:`CheckpointStore.save` reports in one line or shows in full."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "_SignalingThread.run() raised an exception" not in record.getMessage()
+
+
+logging.getLogger("absl").addFilter(_DropWriterThreadReports())
+
+_WRITE_ERRNOS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+    errno.EROFS: "the file system is read-only",
+}
+
 _WRITE_FAILURES = {
     "RESOURCE_EXHAUSTED": "the disk is full",
     "No space left on device": "the disk is full",
@@ -38,8 +58,8 @@ def _write_failure(error: BaseException) -> str | None:
     """Why a checkpoint could not be written, when ``error`` (or an error it came from) says
     the file system refused it; ``None`` for any other error, which is a defect to show."""
     while error is not None:
-        if isinstance(error, OSError) and error.strerror:
-            return error.strerror
+        if isinstance(error, OSError) and error.errno in _WRITE_ERRNOS:
+            return _WRITE_ERRNOS[error.errno]
         text = str(error)
         for marker, reason in _WRITE_FAILURES.items():
             if marker in text:
@@ -101,27 +121,24 @@ class CheckpointStore:
         """Save the pytrees in ``items`` and the JSON ``record`` as checkpoint ``step``."""
         args = {name: ocp.args.StandardSave(tree) for name, tree in items.items()}
         args["record"] = ocp.args.JsonSave(record)
-        absl = logging.getLogger("absl")
-        level = absl.level
-        # orbax's writer threads log each failed write with its traceback before the save
-        # raises; the error below says it once.
-        absl.setLevel(logging.CRITICAL)
         try:
             self._manager.save(step, args=ocp.args.Composite(**args), force=True)
             self._manager.wait_until_finished()
         except Exception as error:  # orbax/tensorstore report a full disk as a ValueError
             reason = _write_failure(error)
             if reason is None:
-                absl.setLevel(level)
                 raise
-            # The level stays: writer threads still log their failures while the error unwinds.
             # The partial folder (<step>.orbax-checkpoint-tmp) is replaced by the next save.
+            earlier = [s for s in self.steps() if s < step]
+            then = (
+                f"checkpoint {earlier[-1]} and those before it are intact, so `jaxl resume` "
+                "continues from it once there is room"
+                if earlier
+                else "the run has no earlier checkpoint to resume from"
+            )
             raise OutputPathError(
-                f"cannot write checkpoint {step} in {self.directory}: {reason}; the earlier "
-                "checkpoints are intact, so `jaxl resume` continues from the newest of them "
-                "once there is room"
+                f"cannot write checkpoint {step} in {self.directory}: {reason}; {then}"
             ) from error
-        absl.setLevel(level)
 
     def resolve_step(self, step: int | str | None) -> int:
         """``None``/``"latest"`` to the newest step; check that a given step exists."""
@@ -189,7 +206,7 @@ class CheckpointStore:
         """Refuse checkpoint ``step`` when its item ``name`` holds other arrays (names, shapes or
         dtypes) than ``target``: the learner was built from another config than the one the
         checkpoint was trained with, which is not damage to the checkpoint. A checkpoint whose
-        layout cannot be read, or that only lacks arrays the learner has, is left to
+        layout cannot be read (or reads as empty: its data files were overwritten) is left to
         :meth:`restore`, which reports it as corrupt.
 
         :raises CheckpointMismatchError: naming the first difference.
@@ -200,11 +217,7 @@ class CheckpointStore:
         except Exception:  # unreadable metadata: restore() names the damage
             return
         wanted = _layout(target)
-        if all(path not in saved for path in wanted.keys() ^ saved.keys()) and not any(
-            saved[path] != wanted[path] for path in saved.keys() & wanted.keys()
-        ):
-            # Equal, or arrays missing from the checkpoint only: damage (a data file that lost
-            # its metadata) reads like that too, and restore() names it.
+        if saved == wanted or not saved:  # no layout at all: damage, which restore() names
             return
         differences = [
             f"{path}: {_describe(saved.get(path))} in the checkpoint, "

@@ -81,7 +81,8 @@ class MetricsLog:
             self._mirror(values, flush=False, wall_time=logged_at.get(_tensorboard_step(values)))
         self._writer().flush()
         for path in stale:
-            path.unlink(missing_ok=True)
+            if not path.is_dir():
+                path.unlink(missing_ok=True)
 
     def write(self, row: dict[str, float]) -> None:
         """Append one row (missing columns are left empty) and mirror it to TensorBoard."""
@@ -147,8 +148,9 @@ def _event_wall_times(paths: list[Path]) -> dict[int, float]:
     """When each step was first logged in the event files ``paths`` (seconds since the epoch).
 
     A rebuilt row keeps its original time, so TensorBoard's wall-time axis does not put every
-    row before a resume at the moment of the resume. Rows of an event file that cannot be read
-    (truncated by a crash, say) get the time of the rebuild instead.
+    row before a resume at the moment of the resume. TensorBoard's reader yields what it can
+    read of a damaged file (one a crash cut short); rows whose events cannot be read at all get
+    the time of the rebuild instead.
     """
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
@@ -158,7 +160,7 @@ def _event_wall_times(paths: list[Path]) -> dict[int, float]:
             for event in EventFileLoader(str(path)).Load():
                 if event.summary.value:
                     times.setdefault(event.step, event.wall_time)
-        except Exception:  # a damaged event file must not stop a resume; its times are lost
+        except OSError:  # an unreadable one must not stop a resume; its times are lost
             continue
     return times
 
