@@ -337,6 +337,14 @@ def test_keys_the_learner_would_ignore_are_refused(override, message, tmp_path, 
             "train_config.total_updates: 10000000 updates of 256 env steps are 2560000000 env "
             "steps, more than the 2**31 - 1",
         ),
+        (  # hung building 8e22 envs; num_steps=1e12 aborted inside XLA without a message
+            ["learner_config.num_envs=80000000000000000000000"],
+            "learner_config: one update takes 2560000000000000000000000 env steps",
+        ),
+        (
+            ["learner_config.num_steps=1000000000000"],
+            "learner_config: one update takes 8000000000000 env steps",
+        ),
     ],
 )
 def test_values_that_would_silently_do_nothing_or_overflow_are_refused(

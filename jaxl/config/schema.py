@@ -700,6 +700,13 @@ class ExperimentConfig(Section):
                 "use total_updates",
             )
         learner = self.learner_config
+        if online and learner.env_steps_per_update > 2**31 - 1 and _new_config(info):
+            raise PydanticCustomError(
+                "jaxl_value",
+                f"learner_config: one update takes {learner.env_steps_per_update} env steps "
+                "(num_envs times the steps per env), more than the 2**31 - 1 the learners count "
+                "in 32-bit integers",
+            )
         if online and train.total_updates is not None and _new_config(info):
             steps = train.total_updates * learner.env_steps_per_update
             if steps > 2**31 - 1:
