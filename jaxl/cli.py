@@ -315,11 +315,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_offscreen_sdl()
     from jaxl.compilation_cache import enable_compilation_cache
     from jaxl.device import check_device, configure_device
+    from jaxl.training.interrupts import interrupt_after
 
     try:
-        configure_device(args.device)
-        check_device(args.device)
-        enable_compilation_cache()
+        with interrupt_after():  # a Ctrl-C during the heavy imports stops the command after them
+            configure_device(args.device)
+            check_device(args.device)
+            enable_compilation_cache()
+            from jaxl.training import session  # noqa: F401 - JAX, Flax, orbax, Gymnasium
         return _run(args)
     except InputError as error:  # bad input: one line; any other exception is a defect
         print(f"jaxl: error: {error}", file=sys.stderr)

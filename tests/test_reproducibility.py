@@ -52,8 +52,11 @@ def _checkpoints(run_dir: Path) -> list[int]:
     return sorted(int(p.name) for p in folder.iterdir() if p.name.isdigit())
 
 
-def _train_in_a_subprocess(config: Path, stderr: int) -> tuple[subprocess.Popen, Path]:
-    """``jaxl train CONFIG --seed 5`` in its own process, and its run directory.
+def _train_in_a_subprocess(
+    config: Path, stderr: int, read_run_dir: bool = True
+) -> tuple[subprocess.Popen, Path | None]:
+    """``jaxl train CONFIG --seed 5`` in its own process, and its run directory (once it
+    prints it; ``None`` without ``read_run_dir``).
 
     The child gets the default SIGINT disposition, as in a terminal, however the tests were
     started: a process started as a background job without job control ignores SIGINT, its
@@ -72,7 +75,7 @@ def _train_in_a_subprocess(config: Path, stderr: int) -> tuple[subprocess.Popen,
         )
     finally:
         signal.signal(signal.SIGINT, previous)
-    return process, Path(process.stdout.readline().strip())
+    return process, Path(process.stdout.readline().strip()) if read_run_dir else None
 
 
 def _wait_while_training(process: subprocess.Popen, ready: Callable[[], bool]) -> None:
@@ -81,6 +84,20 @@ def _wait_while_training(process: subprocess.Popen, ready: Callable[[], bool]) -
         assert process.poll() is None, "training ended before it could be interrupted"
         assert time.time() < deadline
         time.sleep(0.01)
+
+
+def test_ctrl_c_while_the_command_starts_stops_it(tmp_path, small_ppo_config):
+    """Ctrl-C during the imports of JAX and its libraries was swallowed inside an XLA callback
+    ("Exception ignored"), after which the run trained to the end with status 0, or broke an
+    import with a traceback."""
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    for delay in (0.3, 0.6):
+        process, _ = _train_in_a_subprocess(config, subprocess.PIPE, read_run_dir=False)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 130, err
+        assert len(err.splitlines()) == 1 and err.startswith("jaxl: interrupted"), err
 
 
 @pytest.mark.parametrize(

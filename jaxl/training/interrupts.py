@@ -67,3 +67,31 @@ def deferred_interrupt() -> Iterator[Callable[[], bool]]:
         yield lambda: requested
     finally:
         signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def interrupt_after() -> Iterator[None]:
+    """Hold a Ctrl-C (``SIGINT``) that arrives within the block until the block ends, then raise
+    :class:`KeyboardInterrupt`.
+
+    For a command's start, which imports JAX, XLA, orbax and MuJoCo: a ``KeyboardInterrupt``
+    raised inside those imports either broke them (an ``ImportError`` traceback) or was
+    swallowed inside one of XLA's callbacks ("Exception ignored"), and the command then ran to
+    the end as if never interrupted. Outside the main thread, where no signal handler can be
+    installed, and where ``SIGINT`` is ignored (``nohup``), the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+    requested: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: requested.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if requested:
+        raise KeyboardInterrupt
