@@ -1030,6 +1030,17 @@ def test_bc_dataset_with_non_finite_values(tmp_path, capsys):
     )
 
 
+def test_a_replay_larger_than_memory_is_named(tmp_path, capsys):
+    # JAX's "RESOURCE_EXHAUSTED: Out of memory" traceback.
+    data = load_example("rl/pendulum-sac.json")
+    data["learner_config"]["buffer_config"]["buffer_size"] = 10**12
+    err = _run_train(tmp_path, data, capsys)
+    assert err.startswith(
+        "jaxl: error: learner_config.buffer_config.buffer_size: a replay of 1000000000000 "
+        "transitions does not fit in the device's memory (RESOURCE_EXHAUSTED"
+    ), err
+
+
 def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):
     # Before, this failed only when learning started, with a Chex assertion from Flashbax.
     data = load_example("rl/pendulum-sac.json")

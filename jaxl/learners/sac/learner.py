@@ -183,15 +183,24 @@ class SACLearner(OnlineLearner):
                 f"got {config.model.policy.distribution!r}"
             )
         obs_space = self.collector.observation_space
-        self.replay = DeviceReplayBuffer(
-            hp.buffer_config.buffer_size or REPLAY_CAPACITY,
-            obs_space.shape,
-            action_space.shape,
-            hp.batch_size,
-            np.float32,
-            np.float32,
-            seed,
-        )
+        capacity = hp.buffer_config.buffer_size or REPLAY_CAPACITY
+        try:
+            self.replay = DeviceReplayBuffer(
+                capacity,
+                obs_space.shape,
+                action_space.shape,
+                hp.batch_size,
+                np.float32,
+                np.float32,
+                seed,
+            )
+        except jax.errors.JaxRuntimeError as error:
+            if "RESOURCE_EXHAUSTED" not in str(error):
+                raise
+            raise InputError(
+                f"learner_config.buffer_config.buffer_size: a replay of {capacity} transitions "
+                f"does not fit in the device's memory ({str(error).splitlines()[0]})"
+            ) from None
         self.target_entropy = (
             -float(self.networks.action.size)
             if hp.target_entropy == "auto"
