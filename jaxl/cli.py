@@ -304,6 +304,18 @@ def _plot_summary(group: dict, metric: str) -> str:
     return f"{runs}, {metric} {common}{where}; each run's last: {own}"
 
 
+def _out_of_memory(error: BaseException) -> str | None:
+    """The first line of ``error`` when it reports memory running out (NumPy's ``MemoryError``,
+    XLA's ``RESOURCE_EXHAUSTED``), else ``None``."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    if isinstance(error, MemoryError):
+        return first
+    if type(error).__name__ == "JaxRuntimeError" and "RESOURCE_EXHAUSTED" in text:
+        return first
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jaxl`` console script."""
     args = _parser().parse_args(argv)
@@ -326,6 +338,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except InputError as error:  # bad input: one line; any other exception is a defect
         print(f"jaxl: error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # running out of memory is no defect either
+        reason = _out_of_memory(error)
+        if reason is None:
+            raise
+        print(
+            f"jaxl: error: out of memory ({reason}); a size in the config (batch_size, "
+            "buffer_size, num_envs, num_steps, network layers) is too large for this machine",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as interrupt:
         from jaxl.training.interrupts import TrainingInterrupted

@@ -1041,6 +1041,23 @@ def test_a_replay_larger_than_memory_is_named(tmp_path, capsys):
     ), err
 
 
+def test_running_out_of_memory_is_one_line(tmp_path, capsys):
+    # A BC batch of 1e12 gave JAX's RESOURCE_EXHAUSTED traceback in the first update.
+    from conftest import write_cartpole_dataset
+
+    dataset = tmp_path / "expert.npz"
+    write_cartpole_dataset(dataset)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    data["learner_config"]["batch_size"] = 10**12
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("update ")]
+    assert len(lines) == 1 and lines[0].startswith("jaxl: error: out of memory ("), err
+    assert "is too large for this machine" in lines[0]
+
+
 def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):
     # Before, this failed only when learning started, with a Chex assertion from Flashbax.
     data = load_example("rl/pendulum-sac.json")
