@@ -19,6 +19,7 @@ from jaxl.config.schema import EnvConfig
 from jaxl.envs import EnvError, make_env
 from jaxl.envs.parameterized import PARAMETERIZED_ENVS, SpecError, make_parameterized
 from jaxl.envs.parameterized.physics import DMCPhysics
+from jaxl.errors import InputError
 
 ALL_ENVS = list(PARAMETERIZED_ENVS)
 MUJOCO_ENVS = [i for i, e in PARAMETERIZED_ENVS.items() if e.physics.__name__ != "AttributePhysics"]
@@ -593,3 +594,35 @@ def test_a_range_override_is_serialized_without_pydantic_warnings():
         config.model_dump()
     assert dumped["parameter_overrides"]["pole_half_length"]["range"] == [0.4, 0.6]
     assert EnvConfig.model_validate(dumped) == config
+
+
+def test_a_lake_redrawn_every_episode_slips_reproducibly_after_unseeded_resets():
+    # Each new lake got a generator seeded from the OS at the next unseeded reset (Gymnasium's
+    # autoreset does those), so two identical runs slipped differently.
+    def paths() -> list[list[int]]:
+        env = gym.make("jaxl/FrozenLake8x8-v1", resample="episode")
+        env.reset(seed=0)
+        episodes = []
+        for _ in range(4):
+            state, _ = env.reset()
+            path = [state]
+            for step in range(40):
+                state, _, terminated, truncated, _ = env.step(step % 2 + 1)
+                path.append(state)
+                if terminated or truncated:
+                    break
+            episodes.append(path)
+        return episodes
+
+    first = paths()
+    assert first == paths()
+    assert len({tuple(path) for path in first}) > 1
+
+
+def test_gym_make_refuses_what_the_config_refuses():
+    # The unmodified lake has no map seed or frozen fraction: observe_params failed with a
+    # TypeError. A task seed with resample "episode" was ignored silently.
+    with pytest.raises(InputError, match="has no value for frozen_fraction, map_seed"):
+        gym.make("jaxl/FrozenLake8x8-v1", observe_params=True)
+    with pytest.raises(InputError, match="task_seed 2 with resample 'episode'"):
+        gym.make("jaxl/Pendulum-v1", task_seed=2, resample="episode")

@@ -46,6 +46,12 @@ class ParameterizedEnv(gym.Env):
             raise InputError(f"task_seed: expected an integer >= 0 or null, got {task_seed!r}")
         if resample not in ("never", "episode"):
             raise InputError(f"resample: expected 'never' or 'episode', got {resample!r}")
+        if resample == "episode" and task_seed is not None:
+            raise InputError(
+                f"task_seed {task_seed} with resample 'episode': the physics are drawn from "
+                "every reset's seed, so the task seed's variant would never be simulated; give "
+                "one of the two"
+            )
         self._physics = physics
         self.spec_params = spec
         self.task_seed = task_seed
@@ -127,6 +133,13 @@ class ObserveParams(gym.ObservationWrapper):
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
             raise InputError(f"observe_params needs a flat Box observation space, got {space}")
+        unmodified = env.unwrapped
+        missing = [name for name, value in unmodified.task_params.items() if value is None]
+        if missing and unmodified.task_seed is None and unmodified.resample == "never":
+            raise InputError(
+                f"observe_params: the unmodified env (task_seed null) has no value for "
+                f"{', '.join(missing)}; set task_seed or resample: episode"
+            )
         count = len(env.unwrapped.spec_params.parameters)
         self.observation_space = gym.spaces.Box(
             np.concatenate([space.low, -np.ones(count)]).astype(space.dtype),

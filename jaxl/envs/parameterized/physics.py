@@ -215,12 +215,16 @@ class FrozenLakePhysics:
             desc = generate_random_map(
                 size=size, p=drawn.get("frozen_fraction", 0.8), seed=int(drawn.get("map_seed", 0))
             )
+        previous = self.env
         self.env = FrozenLakeEnv(
             desc=["".join(row) for row in desc],
             is_slippery=True,
             success_rate=drawn.get("success_rate", self.success_rate),
             render_mode=self._kwargs.get("render_mode"),
         )
+        # The new lake slips with the old one's generator: a fresh one would be seeded from the
+        # OS on the next unseeded reset, and resample="episode" would not be reproducible.
+        self.env.np_random = previous.np_random
         self.success_rate = drawn.get("success_rate", self.success_rate)
         self.values = drawn
 
