@@ -354,7 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         stopped = isinstance(interrupt, TrainingInterrupted)
         print(f"jaxl: {interrupt if stopped else 'interrupted'}", file=sys.stderr)
-        return 130
+        return 128 + (interrupt.signal_number if stopped else 2)  # 130 for SIGINT, 143 SIGTERM
 
 
 if __name__ == "__main__":

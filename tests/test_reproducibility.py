@@ -196,9 +196,14 @@ def test_sac_resumed_at_the_end_of_its_warm_up_equals_uninterrupted(tmp_path, sm
             np.testing.assert_array_equal(a, b, err_msg=f"resumed from checkpoint {step}")
 
 
-def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path, small_ppo_config):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(
+    stop, tmp_path, small_ppo_config
+):
     """Ctrl-C (SIGINT) lets the update in progress finish and checkpoints it, even when the
-    config asks for no checkpoint before the end; resuming from it gives the uninterrupted run."""
+    config asks for no checkpoint before the end; resuming from it gives the uninterrupted run.
+    SIGTERM (what SLURM's time limit, ``timeout`` and preemption send) does the same; it killed
+    the run and its progress since the last checkpoint."""
     total_updates = 60
     small_ppo_config["logging_config"]["checkpoint_interval"] = None
     small_ppo_config["train_config"]["total_env_steps"] = 256 * total_updates
@@ -206,9 +211,9 @@ def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(tmp_path,
     process, run_dir = _train_in_a_subprocess(config, subprocess.PIPE)
     metrics = run_dir / "metrics.csv"
     _wait_while_training(process, lambda: metrics.is_file() and len(read_metrics(metrics)) >= 3)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+    assert process.returncode == 128 + stop, err
     (stopped_at,) = _checkpoints(run_dir)
     assert 3 <= stopped_at < total_updates
     assert (

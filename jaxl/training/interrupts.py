@@ -11,17 +11,22 @@ from pathlib import Path
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Training stopped on Ctrl-C (``SIGINT``).
+    """Training stopped on Ctrl-C (``SIGINT``) or ``SIGTERM``.
 
     :param run: the run directory.
     :param checkpoint: the update count of the run's newest checkpoint, from which
         ``jaxl resume`` continues, or ``None`` when the run has none yet.
+    :param signal_number: the signal that stopped it.
     """
 
-    def __init__(self, run: Path, checkpoint: int | None) -> None:
+    def __init__(
+        self, run: Path, checkpoint: int | None, signal_number: int = signal.SIGINT
+    ) -> None:
         super().__init__(run, checkpoint)
         self.run = run
         self.checkpoint = checkpoint
+        self.signal_number = int(signal_number)
+        """The signal that stopped training (``SIGINT`` or ``SIGTERM``)."""
 
     def __str__(self) -> str:
         if self.checkpoint is None:
@@ -33,40 +38,43 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def deferred_interrupt() -> Iterator[Callable[[], bool]]:
-    """Within the block, a first Ctrl-C only asks to stop: the callable the block receives then
-    returns ``True``, and the training loop stops after the update in progress, checkpointing it.
-    A second Ctrl-C raises :class:`KeyboardInterrupt` at once.
+def deferred_interrupt() -> Iterator[Callable[[], int]]:
+    """Within the block, a first Ctrl-C (``SIGINT``) or ``SIGTERM`` (what SLURM, ``timeout`` and
+    preemption send) only asks to stop: the callable the block receives then returns the
+    signal's number (else 0), and the training loop stops after the update in progress,
+    checkpointing it. A second one raises :class:`KeyboardInterrupt` at once.
 
-    Outside the main thread (where Python cannot install signal handlers), and where ``SIGINT``
-    is ignored (``nohup``, background jobs), Ctrl-C is left as it is.
+    Outside the main thread (where Python cannot install signal handlers), and for a signal
+    that is ignored (``SIGINT`` under ``nohup`` or in a script's background job), signals are
+    left as they are.
     """
-    requested = False
+    requested: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+        yield lambda: 0
         return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN:  # e.g. under nohup: Ctrl-C is not meant to stop this process
-        yield lambda: False
-        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    handled = [number for number, handler in previous.items() if handler is not signal.SIG_IGN]
 
     def ask_to_stop(signum: int, frame: object) -> None:
-        nonlocal requested
         if requested:
             raise KeyboardInterrupt
-        requested = True
+        requested.append(signum)
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         print(
-            "\njaxl: stopping after this update, which will be checkpointed "
-            "(Ctrl-C again to stop at once)",
+            f"\njaxl: {'' if signum == signal.SIGINT else name + ': '}stopping after this "
+            f"update, which will be checkpointed ({name} again to stop at once)",
             file=sys.stderr,
             flush=True,
         )
 
-    signal.signal(signal.SIGINT, ask_to_stop)
+    for number in handled:
+        signal.signal(number, ask_to_stop)
     try:
-        yield lambda: requested
+        yield lambda: requested[0] if requested else 0
     finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+        for number in handled:
+            handler = previous[number]
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager

@@ -160,7 +160,7 @@ def train(
                 if was_warming_up and not warming_up:
                     progress.restart_rate()
                 if stopping:
-                    raise TrainingInterrupted(run.path, update)
+                    raise TrainingInterrupted(run.path, update, stop_requested())
         except TrainingInterrupted:
             raise
         except KeyboardInterrupt:  # a second Ctrl-C, in the middle of an update
