@@ -10,9 +10,14 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from jaxl import __version__
 from jaxl.errors import InputError
+
+if TYPE_CHECKING:  # imported for annotations only: the commands import them when they run
+    from jaxl.learners import Learner
+    from jaxl.training.session import TrainResult
 
 
 def _checkpoint(text: str) -> int | str:
@@ -207,19 +212,46 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
 
 
+def _say_final_evaluation(result: TrainResult) -> None:
+    """One line on stderr with a finished run's final evaluation (stdout keeps the run
+    directory only)."""
+    final = result.evaluation
+    if not final:
+        return
+    episodes = final["episodes"]
+    print(
+        f"jaxl: final evaluation at update {final['checkpoint_step']} "
+        f"({final['env_steps']:,} env steps): mean return {final['mean_return']:.2f} "
+        f"(std {final['std_return']:.2f}) over {episodes} episode{'' if episodes == 1 else 's'}"
+        f"; {result.run.evaluation_path}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     from jaxl.training import session
 
     if args.command == "train":
-        session.start_training(
+        result = session.start_training(
             args.config,
             args.seed,
             args.out,
             args.overrides,
             on_created=lambda run: print(run.path, flush=True),
         )
+        _say_final_evaluation(result)
     elif args.command == "resume":
-        result = session.resume_training(args.run_dir)
+
+        def say_where(learner: Learner) -> None:
+            print(
+                f"jaxl: resuming {args.run_dir} from update {learner.update_count} of "
+                f"{learner.total_updates} ({learner.env_steps:,} env steps)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        result = session.resume_training(args.run_dir, on_restored=say_where)
         if result.already_finished:
             where = (
                 "evaluation.json was missing or unreadable; wrote it from the final checkpoint"
@@ -230,6 +262,8 @@ def _run(args: argparse.Namespace) -> int:
                 f"jaxl: {result.run.path} already reached its budget; nothing to resume ({where})",
                 file=sys.stderr,
             )
+        else:
+            _say_final_evaluation(result)
         print(result.run.path, flush=True)
     elif args.command == "eval":
         if args.episodes <= 0:

@@ -271,6 +271,30 @@ def test_deferred_interrupt_asks_first_stops_second_and_respects_an_ignored_sigi
         signal.signal(signal.SIGINT, previous)
 
 
+def test_train_and_resume_say_where_they_start_and_what_they_reached(
+    tmp_path, small_ppo_config, capsys
+):
+    # Without a terminal, the run's result was only in evaluation.json, and resume began
+    # without saying from where.
+    small_ppo_config["train_config"].update(total_env_steps=256 * 10, eval_episodes=2)
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    assert main(["train", str(config)]) == 0
+    out, err = capsys.readouterr()
+    run_dir = Path(out.strip())
+    final = json.loads((run_dir / "evaluation.json").read_text())
+    assert (
+        f"jaxl: final evaluation at update 10 (2,560 env steps): mean return "
+        f"{final['mean_return']:.2f} (std {final['std_return']:.2f}) over 2 episodes; "
+        f"{run_dir / 'evaluation.json'}"
+    ) in err.splitlines(), err
+    shutil.rmtree(run_dir / "checkpoints" / "10")
+    (run_dir / "evaluation.json").unlink()
+    assert main(["resume", str(run_dir)]) == 0
+    err = capsys.readouterr().err
+    assert f"jaxl: resuming {run_dir} from update 5 of 10 (1,280 env steps)" in err, err
+    assert "jaxl: final evaluation at update 10" in err, err
+
+
 def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, capsys):
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
     run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=0).run.path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,8 @@ def start_training(
         config, or with ``--set seed=N``), else 0.
     :param out: overrides ``logging_config.save_path``.
     :param overrides: ``KEY.PATH=VALUE`` strings (only with a path).
-    :param on_created: called with the :class:`~jaxl.training.run_dir.RunDirectory` as soon as it exists.
+    :param on_created: called with the :class:`~jaxl.training.run_dir.RunDirectory` as soon as
+        it exists.
     """
     if seed is not None:
         check_seed(seed)
@@ -164,9 +165,13 @@ def _holds_an_evaluation(path: Path) -> bool:
     return isinstance(evaluation, dict) and "mean_return" in evaluation
 
 
-def resume_training(run_dir: str | Path) -> TrainResult:
+def resume_training(
+    run_dir: str | Path, on_restored: Callable[[Learner], None] | None = None
+) -> TrainResult:
     """Continue an interrupted run from its latest checkpoint to its configured budget.
 
+    :param on_restored: called with the restored learner before training goes on (the CLI
+        says where it resumes from).
     :raises RunDirectoryError: not a run directory, another process is training it, or (an
         offline run) its dataset file has changed since the run started.
     """
@@ -174,6 +179,8 @@ def resume_training(run_dir: str | Path) -> TrainResult:
     with training_lock(run):
         _check_dataset_unchanged(config)
         run, learner, record, _ = _restore(run, config, None, to_train=True)
+        if on_restored is not None and learner.update_count < learner.total_updates:
+            on_restored(learner)
         if learner.update_count >= learner.total_updates:
             evaluation = {}
             if not _holds_an_evaluation(run.evaluation_path):
