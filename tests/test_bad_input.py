@@ -626,9 +626,10 @@ def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_
     assert "rc1=2" in result.stdout, (result.stdout, result.stderr)
     lines = [line for line in err.read_text().splitlines() if not line.startswith("update ")]
     assert lines == [
+        f"jaxl: resuming {tmp_path / 'mnt' / 'run'} from update 4 of 6 (1,024 env steps)",
         f"jaxl: error: cannot write checkpoint 6 in {tmp_path / 'mnt' / 'run' / 'checkpoints'}: "
         "the disk is full; checkpoint 4 and those before it are intact, so `jaxl resume` "
-        "continues from it once there is room"
+        "continues from it once there is room",
     ], lines
     # With room again, the run resumes from checkpoint 4 and finishes.
     assert "rc2=0" in result.stdout and result.stdout.split()[-3:] == ["2", "4", "6"], result.stdout

@@ -58,6 +58,10 @@ def make_env(config: EnvConfig) -> gym.Env:
     if message:
         raise EnvError(message)
     kwargs = {**config.env_kwargs, **config.parameterized_kwargs()}
+    if kwargs.get("resample") == "episode" and kwargs.get("task_seed") is not None:
+        # Runs and datasets made before configs refused the pair recorded both; the task seed
+        # had no effect on them (the physics were drawn at every reset), and has none here.
+        del kwargs["task_seed"]
     if config.max_episode_steps is not None:
         kwargs["max_episode_steps"] = config.max_episode_steps
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +91,18 @@ def _read_record(record: dict[str, Any], where: Path) -> tuple[float, list[tuple
 
 
 def train(
-    learner: Learner, run: RunDirectory, record: dict[str, Any] | None = None
+    learner: Learner,
+    run: RunDirectory,
+    record: dict[str, Any] | None = None,
+    on_resumed: Callable[[Learner], None] | None = None,
 ) -> dict[str, Any]:
     """Train ``learner`` to its budget, writing metrics, checkpoints and the final evaluation.
 
     :param learner: a freshly built learner, or one restored from a checkpoint.
     :param run: the run directory.
     :param record: the restored checkpoint's record (resuming), or ``None`` (a new run).
+    :param on_resumed: resuming, called with the learner once the checkpoint's record and the
+        run's metrics have been checked, before the first update.
     :return: the final evaluation (also written to ``evaluation.json``).
     """
     config = learner.config
@@ -111,6 +117,8 @@ def train(
     if record is not None:
         elapsed_before, episodes = _read_record(record, run.checkpoints / str(learner.update_count))
         metrics.truncate_after(learner.update_count)
+        if on_resumed is not None:
+            on_resumed(learner)
     progress = Progress(total, start_update=learner.update_count)
     start = time.perf_counter()
     last_eval = math.nan

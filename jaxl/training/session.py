@@ -170,8 +170,8 @@ def resume_training(
 ) -> TrainResult:
     """Continue an interrupted run from its latest checkpoint to its configured budget.
 
-    :param on_restored: called with the restored learner before training goes on (the CLI
-        says where it resumes from).
+    :param on_restored: called with the restored learner once the run's files are checked,
+        before training goes on (the CLI says where it resumes from).
     :raises RunDirectoryError: not a run directory, another process is training it, or (an
         offline run) its dataset file has changed since the run started.
     """
@@ -179,15 +179,13 @@ def resume_training(
     with training_lock(run):
         _check_dataset_unchanged(config)
         run, learner, record, _ = _restore(run, config, None, to_train=True)
-        if on_restored is not None and learner.update_count < learner.total_updates:
-            on_restored(learner)
         if learner.update_count >= learner.total_updates:
             evaluation = {}
             if not _holds_an_evaluation(run.evaluation_path):
                 evaluation = loop.final_evaluation(learner)
                 write_json_atomic(run.evaluation_path, evaluation)
             return TrainResult(run, evaluation, already_finished=True)
-        return TrainResult(run, loop.train(learner, run, record))
+        return TrainResult(run, loop.train(learner, run, record, on_resumed=on_restored))
 
 
 def evaluate_run(
