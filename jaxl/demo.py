@@ -5,10 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from jaxl.buffers.numpy_buffers import is_buffer_file
 from jaxl.config import load_config
-from jaxl.output_paths import OutputPathError, check_output_parent
-from jaxl.training.session import evaluate_run, gather_dataset, start_training
+from jaxl.training.session import (
+    check_dataset_output,
+    evaluate_run,
+    gather_dataset,
+    start_training,
+)
 
 
 def _packaged_config(name: str) -> Path:
@@ -26,12 +29,9 @@ def run_demo(out: str = "runs/demo", seed: int = 0, episodes: int = 20) -> dict[
     root = Path(out)
     dataset = root / "cartpole-expert.npz"
     # Checked before the first run trains: gather would refuse it only after it.
-    if dataset.exists() and not is_buffer_file(dataset):
-        raise OutputPathError(
-            f"--out: {dataset}, where the demo writes its expert data, exists and is not a JAXL "
-            "dataset; name another --out folder"
-        )
-    check_output_parent(dataset, "--out")
+    check_dataset_output(
+        dataset, remedy="the demo writes its expert data there; name another --out folder"
+    )
     print(f"[1/4] training PPO on CartPole-v1 (seed {seed}) ...", flush=True)
     expert = start_training(_packaged_config("rl/cartpole-ppo.json"), seed, out=str(root))
     expert_eval = evaluate_run(expert.run.path, episodes=10, deterministic=True)

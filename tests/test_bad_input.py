@@ -239,8 +239,8 @@ def test_demo_checks_where_its_dataset_goes_before_training(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"jaxl: error: --out: {tmp_path / 'cartpole-expert.npz'}, where the demo writes its "
-        "expert data, exists and is not a JAXL dataset; name another --out folder\n"
+        f"jaxl: error: --out: {tmp_path / 'cartpole-expert.npz'} is a directory; the demo writes "
+        "its expert data there; name another --out folder\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cartpole-expert.npz"]
 

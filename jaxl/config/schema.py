@@ -71,6 +71,8 @@ Seed = Annotated[
         "an integer from 0 to 2**63 - 1", integer=True, minimum=0, inclusive=True, maximum=MAX_SEED
     ),
 ]
+MAX_STEPS = 2**31 - 1
+"""The most env steps or updates a run may count: the learners count them in 32-bit integers."""
 Budget = Annotated[
     int,
     _number_check(
@@ -78,7 +80,7 @@ Budget = Annotated[
         integer=True,
         minimum=0,
         inclusive=False,
-        maximum=2**31 - 1,
+        maximum=MAX_STEPS,
     ),
 ]
 FiniteFloat = Annotated[
@@ -700,7 +702,7 @@ class ExperimentConfig(Section):
                 "use total_updates",
             )
         learner = self.learner_config
-        if online and learner.env_steps_per_update > 2**31 - 1 and _new_config(info):
+        if online and learner.env_steps_per_update > MAX_STEPS and _new_config(info):
             raise PydanticCustomError(
                 "jaxl_value",
                 f"learner_config: one update takes {learner.env_steps_per_update} env steps "
@@ -709,7 +711,7 @@ class ExperimentConfig(Section):
             )
         if online and train.total_updates is not None and _new_config(info):
             steps = train.total_updates * learner.env_steps_per_update
-            if steps > 2**31 - 1:
+            if steps > MAX_STEPS:
                 raise PydanticCustomError(
                     "jaxl_value",
                     f"train_config.total_updates: {train.total_updates} updates of "

@@ -161,8 +161,9 @@ def _frame_or_failure(env_id: str, task_seed: int, width: int, height: int) -> n
     Without a usable OpenGL backend, GLFW warns that there is no display and that it is not
     initialised, and the half-built ``MjrContext`` of dm_control or ``OffScreenViewer`` of
     Gymnasium raises in ``__del__`` once the failed attempt is dropped (Python prints that as
-    "Exception ignored"). None of it says more than :data:`~jaxl.offscreen_gl.RENDERER_HELP`, so it is kept off
-    stderr while the frame is rendered and the failed attempt is cleaned up.
+    "Exception ignored"). None of it says more than
+    :data:`~jaxl.offscreen_gl.RENDERER_HELP`, so it is kept off stderr while the frame is
+    rendered and the failed attempt is cleaned up.
     """
     previous_hook = sys.unraisablehook
 

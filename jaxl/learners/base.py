@@ -120,7 +120,8 @@ class Learner(abc.ABC):
         """A batched policy for the current parameters: observations in, env actions out.
 
         :param deterministic: act with the policy's mode; otherwise sample.
-        :param seed: seed of the sampled actions' keys (:func:`~jaxl.learners.base.policy_from_act`).
+        :param seed: seed of the sampled actions' keys
+            (:func:`~jaxl.learners.base.policy_from_act`).
         """
 
     @property

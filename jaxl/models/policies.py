@@ -16,8 +16,9 @@ log-probability is computed (the same margin as SB3's ``TanhBijector``)."""
 
 
 class SquashedGaussian(distrax.Transformed):
-    """A diagonal Gaussian pushed through ``tanh``, whose :meth:`~jaxl.models.policies.SquashedGaussian.log_prob` accepts actions on the
-    edge of ``[-1, 1]``.
+    """A diagonal Gaussian pushed through ``tanh``, whose
+    :meth:`~jaxl.models.policies.SquashedGaussian.log_prob` accepts actions on the edge of
+    ``[-1, 1]``.
 
     In float32, ``tanh(u)`` is exactly ``±1`` for ``|u|`` above about 9, and the inverse of such
     an action is infinite, so distrax's ``log_prob`` would be NaN: a stored action of a saturated

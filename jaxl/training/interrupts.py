@@ -38,22 +38,35 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
+def _handling(numbers: tuple[int, ...], handler: Callable[[int, object], None]) -> Iterator[None]:
+    """Within the block, ``handler`` handles the signals ``numbers``; the previous handlers come
+    back after it. Outside the main thread (where Python cannot install signal handlers) nothing
+    is installed, nor for a signal that is ignored (``SIGINT`` under ``nohup`` or in a script's
+    background job), which stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in numbers}
+    handled = [number for number, old in previous.items() if old is not signal.SIG_IGN]
+    for number in handled:
+        signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        for number in handled:
+            old = previous[number]
+            signal.signal(number, old if old is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
 def deferred_interrupt() -> Iterator[Callable[[], int]]:
     """Within the block, a first Ctrl-C (``SIGINT``) or ``SIGTERM`` (what SLURM, ``timeout`` and
     preemption send) only asks to stop: the callable the block receives then returns the
     signal's number (else 0), and the training loop stops after the update in progress,
-    checkpointing it. A second one raises :class:`KeyboardInterrupt` at once.
-
-    Outside the main thread (where Python cannot install signal handlers), and for a signal
-    that is ignored (``SIGINT`` under ``nohup`` or in a script's background job), signals are
-    left as they are.
+    checkpointing it. A second one raises :class:`KeyboardInterrupt` at once. Signals are left
+    as they are where :func:`_handling` installs nothing.
     """
     requested: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: 0
-        return
-    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    handled = [number for number, handler in previous.items() if handler is not signal.SIG_IGN]
 
     def ask_to_stop(signum: int, frame: object) -> None:
         if requested:
@@ -67,14 +80,8 @@ def deferred_interrupt() -> Iterator[Callable[[], int]]:
             flush=True,
         )
 
-    for number in handled:
-        signal.signal(number, ask_to_stop)
-    try:
+    with _handling((signal.SIGINT, signal.SIGTERM), ask_to_stop):
         yield lambda: requested[0] if requested else 0
-    finally:
-        for number in handled:
-            handler = previous[number]
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -85,21 +92,11 @@ def interrupt_after() -> Iterator[None]:
     For a command's start, which imports JAX, XLA, orbax and MuJoCo: a ``KeyboardInterrupt``
     raised inside those imports either broke them (an ``ImportError`` traceback) or was
     swallowed inside one of XLA's callbacks ("Exception ignored"), and the command then ran to
-    the end as if never interrupted. Outside the main thread, where no signal handler can be
-    installed, and where ``SIGINT`` is ignored (``nohup``), the block runs as it is.
+    the end as if never interrupted. Where :func:`_handling` installs nothing, the block runs
+    as it is.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.SIG_IGN:
-        yield
-        return
     requested: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: requested.append(signum))
-    try:
+    with _handling((signal.SIGINT,), lambda signum, frame: requested.append(signum)):
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
     if requested:
         raise KeyboardInterrupt

@@ -65,6 +65,7 @@ class MetricsLog:
         if not rows:
             return
         self.columns = rows[0]
+        _check_header(self.columns, self.path, required=("update", "env_steps"))
         kept = [row for row in rows[1:] if _update_of(row, self.path) <= update]
         values = [_row_values(self.columns, row, self.path) for row in kept]  # before any write
         self._rewrite(kept)
@@ -201,20 +202,32 @@ def _update_of(row: list[str], path: Path) -> int:
         ) from None
 
 
-def _row_values(columns: list[str], row: list[str], path: Path) -> dict[str, float]:
-    """A metrics row's numbers by column (empty cells left out).
+def _check_header(columns: list[str], path: Path, required: tuple[str, ...] = ()) -> None:
+    """Refuse a header that names a column twice (a reader would take one of the two silently)
+    or lacks a ``required`` column.
 
-    :raises MetricsFileError: the header lacks ``update`` or ``env_steps``, or a cell is not a
-        number.
+    :raises MetricsFileError: naming the file and the columns.
     """
-    if len(set(columns)) != len(columns):
-        raise MetricsFileError(f"{path}: its header names a column more than once")
-    missing = [column for column in ("update", "env_steps") if column not in columns]
+    twice = sorted({column for column in columns if columns.count(column) > 1})
+    if twice:
+        raise MetricsFileError(
+            f"{path}: its header names {', '.join(twice)} more than once; the file was edited "
+            "or damaged"
+        )
+    missing = [column for column in required if column not in columns]
     if missing:
         raise MetricsFileError(
             f"{path}: its header has no {' or '.join(missing)} column; the file was edited or "
             "damaged"
         )
+
+
+def _row_values(columns: list[str], row: list[str], path: Path) -> dict[str, float]:
+    """A metrics row's numbers by column (empty cells left out), for a header that passed
+    :func:`_check_header` with ``update`` and ``env_steps`` required.
+
+    :raises MetricsFileError: a cell is not a number, or ``update``/``env_steps`` is empty.
+    """
     values = {}
     for column, cell in zip(columns, row, strict=False):
         if cell == "":
@@ -240,11 +253,5 @@ def read_metrics(path: Path) -> list[dict[str, str]]:
     """
     with _reading(path) as handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        twice = sorted({column for column in header if header.count(column) > 1})
-        if twice:
-            raise MetricsFileError(
-                f"{path}: its header names {', '.join(twice)} more than once; the file was "
-                "edited or damaged"
-            )
+        _check_header(reader.fieldnames or [], path)
         return list(reader)

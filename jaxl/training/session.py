@@ -18,7 +18,6 @@ from jaxl.config import ExperimentConfig, load_config
 from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
-from jaxl.errors import InputError
 from jaxl.learners import Learner, make_learner
 from jaxl.models.factory import refuse_unread_policy_keys
 from jaxl.output_paths import OutputPathError, check_output_parent
@@ -253,6 +252,27 @@ def _episode_task_params(env_config: EnvConfig, seeds: list[int]) -> list[dict] 
         env.close()
 
 
+def check_dataset_output(out: str | Path, remedy: str | None = None) -> None:
+    """Check, before any work, that a dataset can be written to ``out`` (the ``--out`` option):
+    a folder is refused, and so is an existing file other than a dataset, which would be lost.
+
+    :param remedy: what to tell the user instead of the default advice.
+    :raises OutputPathError: naming ``out``.
+    """
+    out = Path(out)
+    if out.is_dir():
+        raise OutputPathError(
+            f"--out: {out} is a directory; "
+            + (remedy or f"name the dataset file, e.g. {out / 'expert.npz'}")
+        )
+    if out.exists() and not is_buffer_file(out):
+        raise OutputPathError(
+            f"--out: {out} exists and is not a JAXL dataset, so it is not replaced; "
+            + (remedy or "remove it or name another file")
+        )
+    check_output_parent(out, "--out")
+
+
 def gather_dataset(
     run_dir: str | Path,
     episodes: int,
@@ -274,16 +294,7 @@ def gather_dataset(
     :raises ValueError: ``out`` is an existing directory or a file other than a dataset, or
         cannot be written (checked before any episode is run).
     """
-    if Path(out).is_dir():
-        raise InputError(
-            f"--out: {out} is a directory; name the dataset file, e.g. {Path(out) / 'expert.npz'}"
-        )
-    if Path(out).exists() and not is_buffer_file(out):
-        raise OutputPathError(
-            f"--out: {out} exists and is not a JAXL dataset, so it is not replaced; remove it "
-            "or name another file"
-        )
-    check_output_parent(out, "--out")
+    check_dataset_output(out)
     check_seed(env_seed, "env_seed")
     run, learner, _, step = restore_learner(run_dir, checkpoint, to_train=False)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)

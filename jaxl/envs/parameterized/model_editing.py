@@ -149,8 +149,8 @@ class ModelEditor:
         return float(value if component is None else value[component])
 
     def check(self, parameters: Sequence[ParameterSpec]) -> None:
-        """Raise :class:`~jaxl.envs.parameterized.spec.SpecError` for a parameter that names nothing in the model, or for a
-        body whose mass and geoms are both edited."""
+        """Raise :class:`~jaxl.envs.parameterized.spec.SpecError` for a parameter that names
+        nothing in the model, or for a body whose mass and geoms are both edited."""
         mass_bodies = {
             p.element_name: p.name
             for p in parameters

@@ -86,7 +86,8 @@ class ParameterSpec(Section):
         return low, high
 
     def check_bounds(self) -> None:
-        """Raise :class:`~jaxl.envs.parameterized.spec.SpecError` if the law or the attribute cannot take the range."""
+        """Raise :class:`~jaxl.envs.parameterized.spec.SpecError` if the law or the attribute
+        cannot take the range."""
         low, high = self.bounds()
         if self.law == "log_uniform" and low <= 0:
             raise SpecError(
@@ -138,7 +139,8 @@ class EnvParameterSpec(Section):
         return [p.name for p in self.parameters]
 
     def with_overrides(self, overrides: dict[str, ParameterOverride]) -> EnvParameterSpec:
-        """Apply ``overrides`` by parameter name (an unknown name is a :class:`~jaxl.envs.parameterized.spec.SpecError`)."""
+        """Apply ``overrides`` by parameter name (an unknown name is a
+        :class:`~jaxl.envs.parameterized.spec.SpecError`)."""
         by_name = {p.name: p for p in self.parameters}
         for name in overrides:
             if name not in by_name:

@@ -139,8 +139,9 @@ def make_ppo_update(networks: Networks, optimizer: optax.GradientTransformation,
 class PPOLearner(OnlineLearner):
     """PPO on a vectorised Gymnasium environment; discrete and continuous actions.
 
-    One :meth:`~jaxl.learners.ppo.learner.PPOLearner.update` collects ``num_steps`` steps from each of ``num_envs`` environments
-    (:func:`~jaxl.learners.rollout.collect_rollout`) and runs the jitted update on them.
+    One :meth:`~jaxl.learners.ppo.learner.PPOLearner.update` collects ``num_steps`` steps from
+    each of ``num_envs`` environments (:func:`~jaxl.learners.rollout.collect_rollout`) and runs
+    the jitted update on them.
     """
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:

@@ -148,12 +148,12 @@ def make_random_actions(networks: Networks, num_envs: int):
 class SACLearner(OnlineLearner):
     """SAC on a vectorised Gymnasium environment with continuous actions.
 
-    One :meth:`~jaxl.learners.sac.learner.SACLearner.update` takes ``steps_per_update`` vectorised env steps: random ones on the
-    host until ``learning_starts``, then each one jitted call (see :func:`make_sac_step`) that
-    also stores the previous step's transitions. Only each
-    step's new transitions cross from host to device. The replay buffer's state, with the last
-    step's transitions stored, is part of the checkpoint, so a resumed run continues with the
-    same buffer contents.
+    One :meth:`~jaxl.learners.sac.learner.SACLearner.update` takes ``steps_per_update``
+    vectorised env steps: random ones on the host until ``learning_starts``, then each one
+    jitted call (see :func:`make_sac_step`) that also stores the previous step's transitions.
+    Only each step's new transitions cross from host to device. The replay buffer's state, with
+    the last step's transitions stored, is part of the checkpoint, so a resumed run continues
+    with the same buffer contents.
     """
 
     def __init__(self, config: ExperimentConfig, seed: int) -> None:
