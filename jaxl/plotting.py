@@ -1,9 +1,11 @@
 """Learning curves from run directories: evaluation return against environment steps.
 
-Runs whose resolved configs differ only in seed (and where they were written) form one group,
-drawn as the mean over runs with a band from the lowest to the highest run where every run has
-values; where only some do (runs of different lengths, or evaluated at other steps), each run is
-drawn on its own, thin. A group of one run is a plain line, a curve of one value a point.
+Runs whose resolved configs differ only in seed (and in description, or where they were
+written) form one group, drawn as the mean over runs with a band from the lowest to the highest
+run where every run has values; where only some do (runs of different lengths, or evaluated at
+other steps), each run is drawn on its own, thin. A group of one run is a plain line, a curve of
+one value a point. Groups of one algorithm, env and experiment name (a sweep's) are told apart in
+the legend by the config values that differ between them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,15 +25,89 @@ from jaxl.output_paths import check_output_parent, reporting_write_errors
 from jaxl.training.metrics import read_metrics
 from jaxl.training.run_dir import open_run_directory
 
-_NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version")
+_NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version", "description")
+#: At most this many differing config values name a group in the legend.
+_MAX_NAMED_DIFFERENCES = 3
 
 
-def _group_key(config: dict) -> str:
+def _comparable(config: dict) -> dict:
+    """The part of a resolved config that says what was trained: no seed, version, prose
+    description or output folder."""
     config = {k: v for k, v in config.items() if k not in _NOT_PART_OF_A_CONFIG}
     config["logging_config"] = {
         k: v for k, v in config["logging_config"].items() if k != "save_path"
     }
-    return json.dumps(config, sort_keys=True)
+    return config
+
+
+def _group_key(config: dict) -> str:
+    return json.dumps(_comparable(config), sort_keys=True)
+
+
+_ABSENT = object()
+
+
+def _json(value: Any) -> str:
+    """A config value as compact JSON (``absent`` where a config lacks it)."""
+    if value is _ABSENT:
+        return "absent"
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _differing_paths(trees: list[Any], path: str = "") -> dict[str, list[str]]:
+    """The dotted key paths at which ``trees`` differ, each with every tree's value there as
+    JSON. Sections that all trees have are compared key by key; anything else (a value, or a
+    section that one tree replaces by a value, such as a schedule by a constant rate) whole."""
+    if all(isinstance(tree, dict) and tree for tree in trees):
+        differing: dict[str, list[str]] = {}
+        for key in sorted(set().union(*trees)):
+            values = [tree.get(key, _ABSENT) for tree in trees]
+            differing.update(_differing_paths(values, f"{path}.{key}" if path else key))
+        return differing
+    values = [_json(tree) for tree in trees]
+    return {path: values} if len(set(values)) > 1 else {}
+
+
+def _key_paths(tree: Any, prefix: str = "") -> set[str]:
+    """Every dotted key path in a config, of sections and of values."""
+    if not isinstance(tree, dict):
+        return set()
+    paths = set()
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        paths |= {path} | _key_paths(value, f"{path}.")
+    return paths
+
+
+def _short_name(path: str) -> str:
+    """A dotted path without its ``*_config`` sections: ``learning_rate.init_value`` for
+    ``optimizer_config.learning_rate.init_value``."""
+    return ".".join(part for part in path.split(".") if not part.endswith("_config")) or path
+
+
+def _short_names(paths: list[str], every_path: set[str]) -> dict[str, str]:
+    """Each of ``paths`` by its :func:`_short_name`, or whole where another path of
+    ``every_path`` (all the configs' paths) has the same short name."""
+    short = [_short_name(path) for path in every_path]
+    return {
+        path: path if short.count(_short_name(path)) > 1 else _short_name(path) for path in paths
+    }
+
+
+def _differences(configs: list[dict]) -> list[str]:
+    """For configs that share a legend label, what sets each apart: ``name=value`` for each
+    config value that differs among them (at most :data:`_MAX_NAMED_DIFFERENCES`, then a count
+    of the rest), each named by its key path without the ``*_config`` sections."""
+    comparable = [_comparable(config) for config in configs]
+    differing = _differing_paths(comparable)
+    names = _short_names(list(differing), set().union(*map(_key_paths, comparable)))
+    shown = list(differing)[:_MAX_NAMED_DIFFERENCES]
+    more = len(differing) - len(shown)
+    return [
+        ", ".join(f"{names[path]}={differing[path][index]}" for path in shown)
+        + (f", +{more} more" if more else "")
+        for index in range(len(configs))
+    ]
 
 
 def _curve(metrics_path: Path, metric: str, x: str) -> tuple[np.ndarray, np.ndarray]:
@@ -105,20 +182,19 @@ def plot_runs(
     x = _x_column(x, {str(run.path): config for run, config in runs.items()})
     groups: dict[str, dict] = {}
     for run, config in runs.items():
+        resolved = config.to_json_dict()
         group = groups.setdefault(
-            _group_key(config.to_json_dict()),
-            {"label": _label(config), "curves": [], "runs": []},
+            _group_key(resolved),
+            {"label": _label(config), "config": resolved, "curves": [], "runs": []},
         )
         group["curves"].append(_curve(run.metrics_path, metric, x))
         group["runs"].append(str(run.path))
+    _name_groups_that_share_a_label(list(groups.values()))
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     summaries = []
-    labels = [g["label"] for g in groups.values()]
     for index, group in enumerate(groups.values()):
-        label = (
-            group["label"] if labels.count(group["label"]) == 1 else f"{group['label']} #{index}"
-        )
+        label = group["label"]
         summary = _draw_group(axes, group["curves"], label, f"C{index % 10}")
         finals = [
             {"run": run, x: float(xs[-1]), metric: float(ys[-1])}
@@ -199,6 +275,21 @@ def _label(config) -> str:
     learner = config.learner_config
     env = learner.env_config.env_id if learner.env_config is not None else "dataset env"
     return f"{learner.learner} {env} ({config.logging_config.experiment_name})"
+
+
+def _name_groups_that_share_a_label(groups: list[dict]) -> None:
+    """Add to the label of each group that shares it with others the config values that set it
+    apart (a sweep's learning rates, say), so that every legend entry says what it shows."""
+    by_label: dict[str, list[dict]] = {}
+    for group in groups:
+        by_label.setdefault(group["label"], []).append(group)
+    for label, sharing in by_label.items():
+        if len(sharing) == 1:
+            continue
+        for group, difference in zip(
+            sharing, _differences([g["config"] for g in sharing]), strict=True
+        ):
+            group["label"] = f"{label}: {difference}"
 
 
 def _align(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ import pytest
 from conftest import load_example, write_config
 
 from jaxl.cli import main
-from jaxl.plotting import _align, _curve, _draw_group, _outside, plot_runs
+from jaxl.plotting import _align, _curve, _differences, _draw_group, _outside, plot_runs
 from jaxl.training.metrics import read_metrics
 
 
@@ -127,3 +127,70 @@ def test_parts_outside_a_single_shared_x_are_drawn_from_it():
     assert before_x.tolist() == [0.0, 1.0, 2.0] and before_y.tolist() == [5.0, 6.0, 7.0]
     ((after_x, after_y),) = _outside(*second, grid)
     assert after_x.tolist() == [2.0, 3.0, 4.0] and after_y.tolist() == [1.0, 2.0, 3.0]
+
+
+def _with_config_change(run, to, path: str, value):
+    """A copy of ``run`` whose config.json sets the dotted ``path`` to ``value``, as a run of a
+    sweep's other point has."""
+    import json
+
+    shutil.copytree(run, to)
+    config = json.loads((to / "config.json").read_text())
+    *sections, key = path.split(".")
+    tree = config
+    for section in sections:
+        tree = tree[section]
+    tree[key] = value
+    (to / "config.json").write_text(json.dumps(config))
+    return to
+
+
+def test_groups_of_one_sweep_are_named_by_the_values_that_differ(evaluated_run, tmp_path, capsys):
+    # Before, the legend read "ppo CartPole-v1 (cartpole-ppo) #0" and "... #1": which was which
+    # could only be found by opening each run's config.json.
+    other_rate = _with_config_change(
+        evaluated_run, tmp_path / "lr", "optimizer_config.learning_rate", 0.125
+    )
+    same = _with_config_change(evaluated_run, tmp_path / "same", "description", "another run")
+    groups = plot_runs([evaluated_run, other_rate, same], tmp_path / "curve.png")
+    assert len(groups) == 2  # a changed description does not split a group
+    base = "ppo CartPole-v1 (cartpole-ppo)"
+    first, second = (g["label"] for g in groups)
+    assert first.startswith(f"{base}: learning_rate=") and first != f"{base}: learning_rate=0.125"
+    assert second == f"{base}: learning_rate=0.125"
+    assert groups[0]["runs"] == [str(evaluated_run), str(same)]
+
+    assert (
+        main(["plot", str(evaluated_run), str(other_rate), "--out", str(tmp_path / "c.png")]) == 0
+    )
+    assert f"{base}: learning_rate=0.125: 1 run" in capsys.readouterr().out
+
+
+def test_differences_name_keys_by_their_path_without_config_sections():
+    def config(seed, lr, q_layers, pi_layers, clip):
+        return {
+            "seed": seed,
+            "description": f"run {seed}",
+            "logging_config": {"save_path": f"runs{seed}", "experiment_name": "x"},
+            "model_config": {"q": {"layers": q_layers}, "policy": {"layers": pi_layers}},
+            "optimizer_config": {"learning_rate": lr, "clip": clip},
+            "train_config": {"learning_rate": 0.5},
+        }
+
+    first = config(0, 0.1, [64], [64], 1.0)
+    second = config(1, 0.2, [32, 32], [64], 1.0)
+    assert _differences([first, second]) == [
+        "q.layers=[64], optimizer_config.learning_rate=0.1",
+        "q.layers=[32,32], optimizer_config.learning_rate=0.2",
+    ]
+    # A section one config replaces by a value (a schedule by a constant rate) is one difference.
+    third = config(2, {"schedule": "linear", "init_value": 0.3}, [8], [8], None)
+    third["model_config"]["extra"] = True
+    labels = _differences([first, second, third])
+    assert labels[2] == "extra=true, policy.layers=[8], q.layers=[8], +2 more"
+    assert labels[0].startswith("extra=absent, ")
+    fourth = config(3, {"schedule": "linear", "init_value": 0.4}, [64], [64], 1.0)
+    assert _differences([third | {"model_config": first["model_config"]}, fourth]) == [
+        "clip=null, learning_rate.init_value=0.3",
+        "clip=1.0, learning_rate.init_value=0.4",
+    ]
