@@ -321,6 +321,20 @@ def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, cap
     assert json.loads((run_dir / "evaluation.json").read_text()) == evaluation
 
 
+def test_evaluating_the_final_checkpoint_reproduces_evaluation_json(tmp_path, small_ppo_config):
+    from jaxl.training.session import evaluate_run
+
+    small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=3)
+    run_dir = start_training(write_config(tmp_path / "c.json", small_ppo_config), seed=4).run.path
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    # Before, evaluation.json lacked the env, the evaluation seed and the extremes that
+    # `jaxl eval --json` gives.
+    assert evaluation["env_id"] == "CartPole-v1" and evaluation["seed"] == 4 + 1_000_003
+    assert evaluation["min_return"] == min(evaluation["returns"])
+    assert evaluation["max_return"] == max(evaluation["returns"])
+    assert evaluate_run(run_dir, episodes=3) == {"run_dir": str(run_dir), **evaluation}
+
+
 def test_original_main_py_interface(tmp_path, small_ppo_config):
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=1)
     config = write_config(tmp_path / "c.json", small_ppo_config)

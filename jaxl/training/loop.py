@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from jaxl.envs import evaluate_policy
+from jaxl.config.schema import EnvConfig
+from jaxl.envs import evaluate_policy, task_params
 from jaxl.learners import Learner
 from jaxl.seeds import MAX_SEED
 from jaxl.training.checkpoints import CheckpointError, CheckpointStore
@@ -41,27 +42,51 @@ def evaluate(learner: Learner, episodes: int, deterministic: bool, seed: int) ->
     )
 
 
-def final_evaluation(learner: Learner) -> dict[str, Any]:
-    """Evaluate the learner as training does (``eval_episodes`` episodes from the run's
-    evaluation seed), as the record ``evaluation.json`` holds: ``checkpoint_step``,
-    ``env_steps``, ``episodes``, ``deterministic``, ``returns``, ``mean_return`` and
-    ``std_return``."""
-    train_config = learner.config.train_config
-    returns = evaluate(
-        learner,
-        train_config.eval_episodes,
-        train_config.deterministic_eval,
-        eval_seed(learner.seed),
-    )
+def evaluation_record(
+    env_config: EnvConfig,
+    returns: np.ndarray,
+    checkpoint_step: int,
+    env_steps: int,
+    deterministic: bool,
+    seed: int,
+) -> dict[str, Any]:
+    """What an evaluation measured, as ``evaluation.json`` and ``jaxl eval --json`` give it:
+    ``env_id``, ``task_seed``, ``task_params``, ``checkpoint_step``, ``env_steps``,
+    ``episodes``, ``deterministic``, ``seed``, ``mean_return``, ``std_return``, ``min_return``,
+    ``max_return`` and ``returns``. ``task_params`` are the physics of a parameterized env's
+    variant; ``None`` for other envs and for physics redrawn at every episode."""
+    redrawn = env_config.resample == "episode"
     return {
-        "checkpoint_step": learner.update_count,
-        "env_steps": learner.env_steps,
+        "env_id": env_config.env_id,
+        "task_seed": env_config.task_seed,
+        "task_params": None if redrawn else task_params(env_config),
+        "checkpoint_step": checkpoint_step,
+        "env_steps": env_steps,
         "episodes": len(returns),
-        "deterministic": train_config.deterministic_eval,
-        "returns": returns.tolist(),
+        "deterministic": deterministic,
+        "seed": seed,
         "mean_return": float(returns.mean()),
         "std_return": float(returns.std()),
+        "min_return": float(returns.min()),
+        "max_return": float(returns.max()),
+        "returns": returns.tolist(),
     }
+
+
+def final_evaluation(learner: Learner) -> dict[str, Any]:
+    """Evaluate the learner as training does (``eval_episodes`` episodes from the run's
+    evaluation seed), as the record ``evaluation.json`` holds (:func:`evaluation_record`)."""
+    train_config = learner.config.train_config
+    seed = eval_seed(learner.seed)
+    returns = evaluate(learner, train_config.eval_episodes, train_config.deterministic_eval, seed)
+    return evaluation_record(
+        learner.eval_env_config,
+        returns,
+        learner.update_count,
+        learner.env_steps,
+        train_config.deterministic_eval,
+        seed,
+    )
 
 
 def _due(update: int, interval: int | None, last: bool) -> bool:

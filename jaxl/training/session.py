@@ -201,8 +201,7 @@ def evaluate_run(
     :param seed: evaluation seed (default: the one training used for its evaluations).
     :param task_seed: evaluate on this variant of a parameterized env instead of the one trained
         on (held-out evaluation).
-    :return: ``mean_return``, ``std_return``, ``min_return``, ``max_return``, ``episodes``,
-        ``checkpoint_step``, ``returns`` and more.
+    :return: ``run_dir`` and the record of :func:`~jaxl.training.loop.evaluation_record`.
     """
     if seed is not None:
         check_seed(seed)
@@ -213,21 +212,10 @@ def evaluate_run(
         seed = loop.eval_seed(learner.seed)
     env_config = _with_task_seed(learner.eval_env_config, task_seed)
     returns = evaluate_policy(learner.act_fn(deterministic, seed), env_config, episodes, seed)
-    return {
-        "run_dir": str(run.path),
-        "env_id": env_config.env_id,
-        "task_seed": env_config.task_seed,
-        "task_params": task_params(env_config),
-        "checkpoint_step": step,
-        "env_steps": learner.env_steps,
-        "episodes": episodes,
-        "deterministic": deterministic,
-        "mean_return": float(returns.mean()),
-        "std_return": float(returns.std()),
-        "min_return": float(returns.min()),
-        "max_return": float(returns.max()),
-        "returns": returns.tolist(),
-    }
+    record = loop.evaluation_record(
+        env_config, returns, step, learner.env_steps, deterministic, seed
+    )
+    return {"run_dir": str(run.path), **record}
 
 
 def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
