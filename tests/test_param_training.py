@@ -60,6 +60,8 @@ def test_hopper_variant_trains_from_its_config(tmp_path):
     data["logging_config"].update(save_path=str(tmp_path / "runs"), log_interval=1)
     data["train_config"].update(total_env_steps=2 * 2048, eval_interval=None, eval_episodes=1)
     result = session.start_training(write_config(tmp_path / "c.json", data), seed=0)
+    # The variant is in the run's name, as the seed is (before, only inside config.json).
+    assert "-task7-seed0-" in result.run.path.name, result.run.path
     resolved = json.loads((result.run.path / "config.json").read_text())
     expected = gym.make("jaxl/Hopper-v5", task_seed=7).unwrapped.task_params
     assert resolved["task_params"] == expected
@@ -71,6 +73,10 @@ def test_domain_randomized_dataset_records_each_episodes_physics(tmp_path, small
     data["learner_config"]["env_config"] = {"env_id": "jaxl/CartPole-v1", "resample": "episode"}
     data["train_config"].update(total_env_steps=256 * 4, eval_interval=None, eval_episodes=1)
     result = session.start_training(write_config(tmp_path / "c.json", data), seed=0)
+    assert "task" not in result.run.path.name
+    # The physics of its episodes differ: the record names none of them.
+    final = json.loads(result.run.evaluation_path.read_text())
+    assert final["task_seed"] is None and final["task_params"] is None
     dataset = tmp_path / "randomized.npz"
     session.gather_dataset(result.run.path, episodes=3, out=dataset)
     per_episode = load_buffer(dataset).metadata["episode_task_params"]

@@ -128,7 +128,9 @@ def create_run_directory(
             "dataset_sha256": dataset_sha256,
         }
     )
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-seed{seed}-{uuid.uuid4().hex[:6]}"
+    env_config = config.learner_config.env_config
+    task = f"task{env_config.task_seed}-" if env_config and env_config.task_seed is not None else ""
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{task}seed{seed}-{uuid.uuid4().hex[:6]}"
     root = Path(logging_config.save_path).expanduser().resolve()
     path = root / logging_config.experiment_name / run_id
     _check_folder_can_be_made(path)
