@@ -14,6 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jaxl.config.original_keys import (
+    ORIGINAL_ENV_KWARGS,
+    original_key_hint,
+    original_value_hint,
+)
 from jaxl.config.schema import READING_A_RUN, EnvConfig, ExperimentConfig, Section, _got
 from jaxl.errors import InputError
 
@@ -140,11 +145,23 @@ def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+#: Starts the line of a key or value of the original JAXL's configs.
+_ORIGINAL = "original JAXL"
+
+
 def _format_error(error: dict[str, Any]) -> str:
     loc = _key_path(error)
     path = ".".join(loc)
     kind = error["type"]
     value = error.get("input")
+    if kind == "extra_forbidden" and (hint := original_key_hint(path)):
+        return f"{path}: {_ORIGINAL} key; {hint}"
+    if kind not in ("extra_forbidden", "missing"):
+        reported, subject = _reported_path(error), value
+        if kind == "jaxl_value" and isinstance(value, dict) and len(reported) > len(loc):
+            subject = value.get(reported[-1])  # a validator of the section reported its key
+        if hint := original_value_hint(".".join(reported), subject):
+            return f"{'.'.join(reported)}: {_got(subject)} is an {_ORIGINAL} value; write {hint}"
     if kind == "extra_forbidden":
         raw = [p for p in error["loc"] if not str(p).startswith(("function-", "literal["))]
         allowed = _allowed_keys(ExperimentConfig, raw[:-1])
@@ -203,8 +220,17 @@ def _dedupe(lines: list[str]) -> list[str]:
 
 
 def _problems(error: ValidationError) -> list[str]:
-    """One line per problem of a failed validation."""
-    return _dedupe([_format_error(e) for e in _relevant(error.errors())])
+    """One line per problem of a failed validation; first, where keys or values of the original
+    JAXL's configs are among them, a line that says so and where the docs map them all."""
+    lines = _dedupe([_format_error(e) for e in _relevant(error.errors())])
+    if any(f" {_ORIGINAL} key; " in line or f" {_ORIGINAL} value; " in line for line in lines):
+        lines.insert(
+            0,
+            "this looks like a config of the original JAXL; each line says what replaces its "
+            'key (all of them: "Configs of the original JAXL" in docs/configs.rst, and the '
+            "shipped configs/ as examples)",
+        )
+    return lines
 
 
 def _refuse_constant(name: str) -> Any:
@@ -303,6 +329,12 @@ def _check_external(config: ExperimentConfig, needs_dataset: bool = True) -> lis
         message = unknown_env_message(env_config.env_id)
         if message:
             problems.append(f"learner_config.env_config.env_id: {message}")
+        if env_config.env_id.startswith("jaxl/"):
+            for key in sorted(env_config.env_kwargs.keys() & ORIGINAL_ENV_KWARGS.keys()):
+                problems.append(
+                    f"learner_config.env_config.env_kwargs.{key}: {_ORIGINAL} key; "
+                    f"{ORIGINAL_ENV_KWARGS[key]}"
+                )
         message = parameterized_env_message(env_config)
         if message:
             problems.append(f"learner_config.env_config: {message}")

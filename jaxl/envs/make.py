@@ -23,6 +23,11 @@ def unknown_env_message(env_id: str) -> str | None:
     """Return a message if ``env_id`` is not registered with Gymnasium, else ``None``."""
     if env_id in gym.registry:
         return None
+    from jaxl.config.original_keys import original_env_id_hint
+
+    original = original_env_id_hint(env_id)
+    if original:
+        return f"unknown environment {env_id!r}; {original}"
     close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     return f"unknown environment {env_id!r}{hint}"
