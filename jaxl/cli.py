@@ -372,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except InputError as error:  # bad input: one line; any other exception is a defect
         print(f"jaxl: error: {error}", file=sys.stderr)
+        _print_notes(error)
         return 2
     except Exception as error:  # running out of memory is no defect either
         reason = _out_of_memory(error)
@@ -382,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "buffer_size, num_envs, num_steps, network layers) is too large for this machine",
             file=sys.stderr,
         )
+        _print_notes(error)
         return 2
     except KeyboardInterrupt as interrupt:
         from jaxl.training.interrupts import TrainingInterrupted
@@ -389,6 +391,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         stopped = isinstance(interrupt, TrainingInterrupted)
         print(f"jaxl: {interrupt if stopped else 'interrupted'}", file=sys.stderr)
         return 128 + (interrupt.signal_number if stopped else 2)  # 130 for SIGINT, 143 SIGTERM
+
+
+def _print_notes(error: BaseException) -> None:
+    """The notes added to an error on its way up (a removed run directory), one line each."""
+    for note in getattr(error, "__notes__", ()):
+        print(f"jaxl: {note}", file=sys.stderr)
 
 
 if __name__ == "__main__":

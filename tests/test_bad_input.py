@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -230,6 +231,29 @@ def test_physics_that_overflow_stop_the_run_with_the_env_named(tmp_path, capsys)
         "with the physics {"
     ), err
     assert "'force': 7.38" in err and "check the parameter ranges" in err, err
+    # Before, the run directory stayed behind with no checkpoint: resume could not continue it
+    # ("has no checkpoints yet") and `jaxl plot runs/cartpole-ppo/*` stopped at it.
+    assert "jaxl: no checkpoint had been written, so " in err and err.endswith(" was removed\n")
+    assert list((tmp_path / "runs" / "cartpole-ppo").iterdir()) == []
+
+
+def test_only_a_run_directory_with_nothing_saved_is_removed(finished_run, tmp_path):
+    from jaxl.training.run_dir import RunDirectory, remove_if_nothing_saved
+
+    kept = tmp_path / "kept"
+    shutil.copytree(finished_run, kept)
+    before = tree_files(kept)
+    assert not remove_if_nothing_saved(RunDirectory(kept))  # it has checkpoints
+    assert tree_files(kept) == before
+
+    for name in os.listdir(kept / "checkpoints"):
+        shutil.rmtree(kept / "checkpoints" / name)
+    (kept / "notes.txt").write_text("mine")
+    assert not remove_if_nothing_saved(RunDirectory(kept))  # a file training did not write
+    (kept / "notes.txt").unlink()
+    assert not remove_if_nothing_saved(RunDirectory(kept))  # an evaluation.json
+    (kept / "evaluation.json").unlink()
+    assert remove_if_nothing_saved(RunDirectory(kept)) and not kept.exists()
 
 
 def test_demo_checks_where_its_dataset_goes_before_training(tmp_path, capsys):
@@ -1055,8 +1079,11 @@ def test_running_out_of_memory_is_one_line(tmp_path, capsys):
     assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if not line.startswith("update ")]
-    assert len(lines) == 1 and lines[0].startswith("jaxl: error: out of memory ("), err
+    assert len(lines) == 2 and lines[0].startswith("jaxl: error: out of memory ("), err
     assert "is too large for this machine" in lines[0]
+    # The run failed in its first update and saved nothing: its directory is removed.
+    assert lines[1].startswith("jaxl: no checkpoint had been written, so "), err
+    assert list((tmp_path / "runs" / "cartpole-bc").iterdir()) == []
 
 
 def test_sac_replay_smaller_than_one_env_step(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -90,6 +91,35 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def remove_if_nothing_saved(run: RunDirectory) -> bool:
+    """Remove a new run directory whose training failed before its first checkpoint: it holds
+    nothing ``jaxl resume`` could continue from, and would only stand among the runs of its
+    experiment (``jaxl plot runs/x/*`` would stop at it).
+
+    Only what training itself writes is removed, and only when that is all there is: the
+    config, the lock file, metrics, TensorBoard files and an empty ``checkpoints/``.
+
+    :return: whether the directory was removed.
+    """
+    written_by_training = {
+        run.config_path.name,
+        run.lock_path.name,
+        run.metrics_path.name,
+        run.tensorboard.name,
+        run.checkpoints.name,
+    }
+    try:
+        entries = {entry.name for entry in run.path.iterdir()}
+        if not entries <= written_by_training or (
+            run.checkpoints.exists() and any(run.checkpoints.iterdir())
+        ):
+            return False
+        shutil.rmtree(run.path)
+    except OSError:
+        return False
+    return True
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

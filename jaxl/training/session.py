@@ -29,6 +29,7 @@ from jaxl.training.run_dir import (
     RunDirectoryError,
     create_run_directory,
     open_run_directory,
+    remove_if_nothing_saved,
     training_lock,
     write_json_atomic,
 )
@@ -57,7 +58,9 @@ def start_training(
     """Validate a config, create a run directory and train to the configured budget.
 
     Validation and learner construction happen before the run directory exists, so a bad config
-    leaves nothing behind.
+    leaves nothing behind; a run that fails before its first checkpoint (an env whose drawn
+    physics blow up, memory running out) has its directory removed, and the error a note
+    saying so.
 
     :param config: a validated config or the path of a JSON config.
     :param seed: the run seed; ``None``: the config's ``seed`` key (set in a run's resolved
@@ -88,10 +91,15 @@ def start_training(
     fingerprint = file_sha256(dataset) if dataset is not None else None
     run, resolved = create_run_directory(config, seed, out, drawn, fingerprint)
     learner.config = resolved
-    with training_lock(run):
-        if on_created is not None:
-            on_created(run)
-        return TrainResult(run, loop.train(learner, run))
+    try:
+        with training_lock(run):
+            if on_created is not None:
+                on_created(run)
+            return TrainResult(run, loop.train(learner, run))
+    except Exception as error:  # not Ctrl-C or SIGTERM, which checkpoint first
+        if remove_if_nothing_saved(run):
+            error.add_note(f"no checkpoint had been written, so {run.path} was removed")
+        raise
 
 
 def restore_learner(
