@@ -95,15 +95,15 @@ def test_resume_rebuilds_tensorboard_without_the_dropped_rows(tmp_path):
     for update, q_loss in ((1, 4.0), (2, 3.0), (3, 2.0)):
         log.write(_row(update, q_loss=q_loss))
     log.close()
-    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 4.0), (20, 3.0), (30, 2.0)]
+    assert _tensorboard_scalars(tensorboard, "train/q_loss") == [(10, 4.0), (20, 3.0), (30, 2.0)]
 
     resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
     resumed.truncate_after(2)
     resumed.write(_row(3, q_loss=1.0))
     resumed.close()
     # Before, the first process's event file kept (30, 2.0) beside the resumed run's (30, 1.0).
-    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 4.0), (20, 3.0), (30, 1.0)]
-    assert _tensorboard_scalars(tensorboard, "wall_time") == [(10, 1.0), (20, 1.0), (30, 1.0)]
+    assert _tensorboard_scalars(tensorboard, "train/q_loss") == [(10, 4.0), (20, 3.0), (30, 1.0)]
+    assert _tensorboard_scalars(tensorboard, "time/wall_time") == [(10, 1.0), (20, 1.0), (30, 1.0)]
 
 
 def test_rebuilt_tensorboard_rows_keep_the_time_they_were_logged(tmp_path):
@@ -115,14 +115,14 @@ def test_rebuilt_tensorboard_rows_keep_the_time_they_were_logged(tmp_path):
         log.write(_row(update, q_loss=1.0))
         time.sleep(0.05)
     log.close()
-    logged = {step: when for step, _, when in _tensorboard_events(tensorboard, "q_loss")}
+    logged = {step: when for step, _, when in _tensorboard_events(tensorboard, "train/q_loss")}
     time.sleep(0.2)
 
     resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
     resumed.truncate_after(2)
     resumed.write(_row(3, q_loss=1.0))
     resumed.close()
-    rebuilt = {step: when for step, _, when in _tensorboard_events(tensorboard, "q_loss")}
+    rebuilt = {step: when for step, _, when in _tensorboard_events(tensorboard, "train/q_loss")}
     assert rebuilt[10] == pytest.approx(logged[10], abs=1e-3)
     assert rebuilt[20] == pytest.approx(logged[20], abs=1e-3)
     assert logged[10] < logged[20] < logged[30] < rebuilt[30]
@@ -141,7 +141,7 @@ def test_a_damaged_event_file_does_not_stop_a_resume(tmp_path):
     resumed = MetricsLog(tmp_path / "metrics.csv", tensorboard)
     resumed.truncate_after(2)
     resumed.close()
-    assert _tensorboard_scalars(tensorboard, "q_loss") == [(10, 1.0), (20, 2.0)]
+    assert _tensorboard_scalars(tensorboard, "train/q_loss") == [(10, 1.0), (20, 2.0)]
 
 
 def test_progress_eta_leaves_out_the_compiling_first_updates():
@@ -220,3 +220,28 @@ def test_a_header_that_names_a_column_twice_is_named(tmp_path):
     path.write_text("update,env_steps,eval_return_mean,eval_return_mean\n1,10,1.0,2.0\n")
     with pytest.raises(InputError, match="its header names eval_return_mean more than once"):
         read_metrics(path)
+
+
+def test_tensorboard_groups_scalars_into_train_eval_and_time(tmp_path):
+    # Before, every column was a top-level tag: the returns sat between the losses and the
+    # timings in one unsorted TensorBoard section.
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    tensorboard = tmp_path / "tensorboard"
+    log = MetricsLog(tmp_path / "metrics.csv", tensorboard)
+    log.write(_row(1, q_loss=2.0, train_return=-3.0, eval_return_mean=-5.0, eval_return_std=1.0))
+    log.close()
+    (events,) = tensorboard.glob("events.out.tfevents.*")
+    tags = {
+        value.tag for event in EventFileLoader(str(events)).Load() for value in event.summary.value
+    }
+    assert tags == {
+        "train/q_loss",
+        "train/return",
+        "eval/return_mean",
+        "eval/return_std",
+        "time/wall_time",
+        "time/steps_per_second",
+        "time/updates_per_second",
+    }
+    assert _tensorboard_scalars(tensorboard, "eval/return_mean") == [(10, -5.0)]

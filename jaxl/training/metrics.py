@@ -117,7 +117,7 @@ class MetricsLog:
         step = _tensorboard_step(row)
         for key, value in row.items():
             if key not in ("update", "env_steps") and value is not None and math.isfinite(value):
-                writer.add_scalar(key, float(value), step, wall_time=wall_time)
+                writer.add_scalar(tensorboard_tag(key), float(value), step, wall_time=wall_time)
         if flush:
             writer.flush()
 
@@ -138,6 +138,18 @@ class MetricsLog:
         """Close the TensorBoard writer."""
         if self._tb is not None:
             self._tb.close()
+
+
+def tensorboard_tag(column: str) -> str:
+    """A ``metrics.csv`` column's TensorBoard tag, in one of three groups (TensorBoard's
+    sections): ``eval/`` (``eval_return_mean`` is ``eval/return_mean``), ``time/`` (the
+    :data:`TIMING_COLUMNS`) and ``train/`` (the learner's metrics; ``train_return`` is
+    ``train/return``)."""
+    if column.startswith("eval_"):
+        return f"eval/{column.removeprefix('eval_')}"
+    if column in TIMING_COLUMNS:
+        return f"time/{column}"
+    return f"train/{column.removeprefix('train_')}"
 
 
 def _tensorboard_step(row: dict[str, float | None]) -> int:
