@@ -38,6 +38,25 @@ def test_ppo_cartpole_reaches_475_within_100k_steps(cartpole_runs, seed):
     assert evaluation["mean_return"] >= 475, evaluation
 
 
+def test_bc_validation_loss_on_held_out_episodes_falls(cartpole_runs, tmp_path):
+    """BC with ``validation_fraction``: the loss on expert episodes it never trains on falls,
+    and the clone picks the expert's action on most of their states."""
+    from jaxl.training.session import gather_dataset
+
+    dataset = tmp_path / "expert.npz"
+    gather_dataset(cartpole_runs(0).run.path, episodes=10, out=dataset, deterministic=True)
+    data = load_example("il/cartpole-bc.json")
+    data["learner_config"]["buffer_config"]["load_path"] = str(dataset)
+    data["learner_config"]["validation_fraction"] = 0.2
+    data["logging_config"]["log_interval"] = 1
+    data["train_config"].update(total_updates=20, eval_episodes=1)
+    result = start_training(write_config(tmp_path / "c.json", data), seed=0, out=str(tmp_path))
+    rows = read_metrics(result.run.metrics_path)
+    losses = [float(row["validation_bc_loss"]) for row in rows]
+    assert losses[-1] < 0.5 * losses[0], losses
+    assert float(rows[-1]["validation_accuracy"]) >= 0.9, rows[-1]
+
+
 def test_the_demo_clones_an_expert_to_95_percent_of_its_return(tmp_path, capsys):
     """``jaxl demo``, the README's first command: PPO on CartPole, 20 expert episodes gathered,
     behaviour cloning on them; the clone reaches 95% of the expert's return."""

@@ -632,12 +632,21 @@ class BCConfig(Section):
     loss: Literal["auto", "nll", "mse"] = "auto"
     """``nll``: negative log-likelihood (cross-entropy for discrete actions); ``mse``: squared
     error of the policy's mode (continuous actions); ``auto``: ``nll``."""
+    validation_fraction: UnitInterval = 0.0
+    """Hold out this fraction of the dataset's episodes (whole episodes, the same ones in every
+    run on the dataset) and log the loss on them after every update as ``validation_bc_loss``
+    (and ``validation_accuracy`` for discrete actions); ``0``: train on every transition."""
 
     @model_validator(mode="after")
     def _needs_dataset(self) -> BCConfig:
         if self.buffer_config.load_path is None:
             raise PydanticCustomError(
                 "jaxl_value", "buffer_config.load_path: bc needs a dataset file, got null"
+            )
+        if self.validation_fraction == 1.0:
+            raise PydanticCustomError(
+                "jaxl_value",
+                "validation_fraction: 1.0 holds out every episode and leaves none to train on",
             )
         return self
 

@@ -2,6 +2,8 @@
 
 The dataset lives on the device; one :meth:`BCLearner.update` runs ``gradient_steps_per_update``
 gradient steps (minibatches sampled with the state's PRNG key) inside one jitted ``lax.scan``.
+With ``validation_fraction``, whole episodes are held out and the loss on them is logged after
+every update (:mod:`jaxl.learners.bc.validation`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from jaxl.envs import make_env
 from jaxl.errors import InputError
 from jaxl.learners.base import OfflineLearner, make_act, policy_from_act
 from jaxl.learners.bc.losses import bc_loss, squashed_target
+from jaxl.learners.bc.validation import held_out_mask
 from jaxl.models.factory import Networks, check_observation_space, example_obs, make_networks
 from jaxl.optimizers import make_optimizer
 from jaxl.seeds import prng_key
@@ -83,19 +86,23 @@ class BCLearner(OfflineLearner):
             raise InputError(
                 "learner_config.loss: a deterministic policy has no likelihood; use 'mse'"
             )
-        self._obs, self._actions = (
-            self._training_data() if self.dataset is not None else (None, None)
-        )
+        self._obs = self._actions = self._validation = None
+        if self.dataset is not None:
+            self._obs, self._actions, self._validation = self._training_data()
         self.optimizer, _ = make_optimizer(
             config.optimizer_config, self.total_updates * hp.gradient_steps_per_update
         )
         self._update = make_bc_update(self.networks, self.optimizer, hp, loss)
+        self._validation_metrics = jax.jit(partial(bc_loss, networks=self.networks, loss=loss))
         self._act = make_act(self.networks, None, deterministic=True)
         self._act_stochastic = make_act(self.networks, None, deterministic=False)
         self.init(prng_key(seed))
 
-    def _training_data(self) -> tuple[jax.Array, jax.Array]:
-        """The dataset's observations and actions, the actions as the policy produces them."""
+    def _training_data(
+        self,
+    ) -> tuple[jax.Array, jax.Array, tuple[jax.Array, jax.Array] | None]:
+        """The observations and actions to train on, the actions as the policy produces them,
+        and the held-out episodes' (``None`` without ``validation_fraction``)."""
         data = self.dataset.contents()
         actions = data.action
         if self.networks.action.discrete:  # datasets hold env actions: start + policy action
@@ -103,7 +110,20 @@ class BCLearner(OfflineLearner):
         if self.networks.head.kind == "squashed_gaussian":
             spec = self.networks.action
             actions = squashed_target(actions, np.asarray(spec.low), np.asarray(spec.high))
-        return jnp.asarray(data.obs, jnp.float32), jnp.asarray(actions)
+        obs = np.asarray(data.obs, np.float32)
+        if self.hp.validation_fraction == 0.0:
+            return jnp.asarray(obs), jnp.asarray(actions), None
+        try:
+            held_out = held_out_mask(
+                data.terminated,
+                data.truncated,
+                self.hp.validation_fraction,
+                str(self.hp.buffer_config.load_path),
+            )
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        validation = (jnp.asarray(obs[held_out]), jnp.asarray(actions[held_out]))
+        return jnp.asarray(obs[~held_out]), jnp.asarray(actions[~held_out]), validation
 
     @property
     def total_updates(self) -> int:
@@ -124,6 +144,9 @@ class BCLearner(OfflineLearner):
         if self._obs is None:
             raise RuntimeError("this BCLearner was built without its dataset and cannot train")
         self.state, metrics = self._update(self.state, self._obs, self._actions)
+        if self._validation is not None:
+            _, held_out = self._validation_metrics(self.state.params, *self._validation)
+            metrics = {**metrics, **{f"validation_{k}": v for k, v in held_out.items()}}
         return {k: float(v) for k, v in jax.device_get(metrics).items()}
 
     def act_fn(self, deterministic: bool = True, seed: int = 0):
