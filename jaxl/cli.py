@@ -394,9 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_notes(error: BaseException) -> None:
-    """The notes added to an error on its way up (a removed run directory), one line each."""
+    """JAXL's notes added to an error on its way up (a removed run directory), one line each;
+    not those of other libraries (JAX's on the frames it hid from the traceback)."""
     for note in getattr(error, "__notes__", ()):
-        print(f"jaxl: {note}", file=sys.stderr)
+        if note.startswith("jaxl: "):
+            print(note, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -286,10 +286,11 @@ def _name_groups_that_share_a_label(groups: list[dict]) -> None:
     for label, sharing in by_label.items():
         if len(sharing) == 1:
             continue
-        for group, difference in zip(
-            sharing, _differences([g["config"] for g in sharing]), strict=True
-        ):
-            group["label"] = f"{label}: {difference}"
+        differences = _differences([g["config"] for g in sharing])
+        for index, (group, difference) in enumerate(zip(sharing, differences, strict=True)):
+            # Groups that differ only beyond the values shown still get labels of their own.
+            alike = differences.count(difference) > 1
+            group["label"] = f"{label}: {difference}" + (f" #{index}" if alike else "")
 
 
 def _align(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:

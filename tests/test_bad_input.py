@@ -233,7 +233,7 @@ def test_physics_that_overflow_stop_the_run_with_the_env_named(tmp_path, capsys)
     assert "'force': 7.38" in err and "check the parameter ranges" in err, err
     # Before, the run directory stayed behind with no checkpoint: resume could not continue it
     # ("has no checkpoints yet") and `jaxl plot runs/cartpole-ppo/*` stopped at it.
-    assert "jaxl: no checkpoint had been written, so " in err and err.endswith(" was removed\n")
+    assert "jaxl: nothing had been saved, so " in err and err.endswith(" was removed\n")
     assert list((tmp_path / "runs" / "cartpole-ppo").iterdir()) == []
 
 
@@ -253,7 +253,21 @@ def test_only_a_run_directory_with_nothing_saved_is_removed(finished_run, tmp_pa
     (kept / "notes.txt").unlink()
     assert not remove_if_nothing_saved(RunDirectory(kept))  # an evaluation.json
     (kept / "evaluation.json").unlink()
+    # Rows of metrics show how a run failed: they are kept, with or without a checkpoint.
+    assert not remove_if_nothing_saved(RunDirectory(kept)) and (kept / "metrics.csv").exists()
+    header = (kept / "metrics.csv").read_text().splitlines()[0]
+    (kept / "metrics.csv").write_text(header + "\n")
     assert remove_if_nothing_saved(RunDirectory(kept)) and not kept.exists()
+
+
+def test_only_jaxl_notes_on_an_error_are_printed(capsys):
+    from jaxl.cli import _print_notes
+
+    error = RuntimeError("out of memory")
+    error.add_note("For simplicity, JAX has removed its internal frames from the traceback")
+    error.add_note("jaxl: nothing had been saved, so /runs/x was removed")
+    _print_notes(error)
+    assert capsys.readouterr().err == "jaxl: nothing had been saved, so /runs/x was removed\n"
 
 
 def test_demo_checks_where_its_dataset_goes_before_training(tmp_path, capsys):
@@ -1066,7 +1080,7 @@ def test_a_replay_larger_than_memory_is_named(tmp_path, capsys):
     ), err
 
 
-def test_running_out_of_memory_is_one_line(tmp_path, capsys):
+def test_running_out_of_memory_is_one_line_and_a_note(tmp_path, capsys):
     # A BC batch of 1e12 gave JAX's RESOURCE_EXHAUSTED traceback in the first update.
     from conftest import write_cartpole_dataset
 
@@ -1082,7 +1096,7 @@ def test_running_out_of_memory_is_one_line(tmp_path, capsys):
     assert len(lines) == 2 and lines[0].startswith("jaxl: error: out of memory ("), err
     assert "is too large for this machine" in lines[0]
     # The run failed in its first update and saved nothing: its directory is removed.
-    assert lines[1].startswith("jaxl: no checkpoint had been written, so "), err
+    assert lines[1].startswith("jaxl: nothing had been saved, so "), err
     assert list((tmp_path / "runs" / "cartpole-bc").iterdir()) == []
 
 

@@ -48,7 +48,7 @@ def test_a_dataset_too_small_to_split_is_refused():
         held_out_mask(terminated, truncated, 0.5, "d.npz")
 
 
-def test_a_fraction_of_one_is_refused(tmp_path, capsys):
+def test_a_fraction_that_leaves_nothing_to_train_on_is_refused(tmp_path, capsys):
     from conftest import write_cartpole_dataset
 
     dataset = tmp_path / "expert.npz"

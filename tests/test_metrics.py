@@ -222,14 +222,23 @@ def test_a_header_that_names_a_column_twice_is_named(tmp_path):
         read_metrics(path)
 
 
-def test_tensorboard_groups_scalars_into_train_eval_and_time(tmp_path):
+def test_tensorboard_groups_scalars_into_train_validation_eval_and_time(tmp_path):
     # Before, every column was a top-level tag: the returns sat between the losses and the
     # timings in one unsorted TensorBoard section.
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
     tensorboard = tmp_path / "tensorboard"
     log = MetricsLog(tmp_path / "metrics.csv", tensorboard)
-    log.write(_row(1, q_loss=2.0, train_return=-3.0, eval_return_mean=-5.0, eval_return_std=1.0))
+    log.write(
+        _row(
+            1,
+            q_loss=2.0,
+            train_return=-3.0,
+            validation_bc_loss=0.5,
+            eval_return_mean=-5.0,
+            eval_return_std=1.0,
+        )
+    )
     log.close()
     (events,) = tensorboard.glob("events.out.tfevents.*")
     tags = {
@@ -238,6 +247,7 @@ def test_tensorboard_groups_scalars_into_train_eval_and_time(tmp_path):
     assert tags == {
         "train/q_loss",
         "train/return",
+        "validation/bc_loss",
         "eval/return_mean",
         "eval/return_std",
         "time/wall_time",

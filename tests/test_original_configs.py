@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from conftest import write_config
+from conftest import load_example, write_config
 
 from jaxl.cli import main
 from jaxl.config.original_keys import (
@@ -40,6 +40,8 @@ ORIGINAL_SAC = {
         "buffer_config": {"buffer_type": "default", "buffer_size": 1000000},
         "buffer_warmup": 1000,
         "num_steps_per_epoch": 5000,
+        "actor_update_frequency": 1,
+        "target_entropy": None,
     },
     "train_config": {"num_epochs": 200},
 }
@@ -53,17 +55,19 @@ def test_an_original_config_is_told_what_replaces_each_key(tmp_path, capsys):
     # where the keys had gone.
     assert "this looks like a config of the original JAXL" in err.splitlines()[1], err
     for line in (
-        "train_config.num_epochs: original JAXL key; use train_config.total_updates",
+        "train_config.num_epochs: original JAXL key; online learners: use "
+        "train_config.total_env_steps = num_epochs * num_steps_per_epoch",
         "learner_config.env_config.env_name: original JAXL key; use "
         "learner_config.env_config.env_id",
         "learner_config.buffer_warmup: original JAXL key; use learner_config.learning_starts",
         "model_config.qf: original JAXL key; use model_config.q",
         "model_config.policy.layers: original JAXL key; use model_config.policy.network.layers",
-        'learner_config.task: "reinforcement_learning" is an original JAXL value; write '
-        '"reinforcement"',
-        "logging_config.checkpoint_interval: false is an original JAXL value; write null",
-        'learner_config.buffer_config.buffer_type: "default" is an original JAXL value; write '
-        '"transition"',
+        'learner_config.task: got "reinforcement_learning"; write "reinforcement"',
+        "logging_config.checkpoint_interval: got false; write null",
+        'learner_config.buffer_config.buffer_type: got "default"; write "transition"',
+        "learner_config.actor_update_frequency: original JAXL key; remove it",
+        'learner_config.target_entropy: got null; write "auto" or a number, and '
+        "learner_config.autotune_alpha: false",
     ):
         assert f"  {line}" in err, (line, err)
     assert not (tmp_path / "runs").exists()
@@ -73,8 +77,19 @@ def test_an_original_config_is_told_what_replaces_each_key(tmp_path, capsys):
     config = write_config(tmp_path / "sac.json", data)
     assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
     assert (
-        '  logging_config.experiment_name: "" is an original JAXL value; write a folder name'
+        '  logging_config.experiment_name: got ""; write a folder name'
     ) in capsys.readouterr().err
+
+
+def test_a_value_alone_gets_its_hint_without_calling_the_config_original(tmp_path, capsys):
+    # An empty experiment name is a slip in any config; only original keys bring the header.
+    data = load_example("rl/cartpole-ppo.json")
+    data["logging_config"]["experiment_name"] = ""
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "original JAXL" not in err, err
+    assert '  logging_config.experiment_name: got ""; write a folder name' in err, err
 
 
 def test_original_env_ids_and_env_kwargs_name_their_replacements(
@@ -97,10 +112,10 @@ def test_original_env_ids_and_env_kwargs_name_their_replacements(
     err = capsys.readouterr().err
     assert "env_config.env_kwargs.seed: original JAXL key; use env_config.task_seed" in err, err
     assert "env_config.env_kwargs.use_default: original JAXL key; remove it" in err, err
-    # A key the same env takes from env_kwargs today is not mistaken for an original one.
+    # A key a parameterized env takes from env_kwargs today is not mistaken for an original one.
     small_ppo_config["learner_config"]["env_config"] = {
-        "env_id": "CartPole-v1",
-        "env_kwargs": {"sutton_barto_reward": True},
+        "env_id": "jaxl/CartPole-v1",
+        "env_kwargs": {"render_mode": "rgb_array"},
     }
     small_ppo_config["train_config"].update(total_env_steps=256, eval_episodes=1)
     config = write_config(tmp_path / "c.json", small_ppo_config)

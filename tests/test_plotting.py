@@ -11,7 +11,15 @@ import pytest
 from conftest import load_example, write_config
 
 from jaxl.cli import main
-from jaxl.plotting import _align, _curve, _differences, _draw_group, _outside, plot_runs
+from jaxl.plotting import (
+    _align,
+    _curve,
+    _differences,
+    _draw_group,
+    _name_groups_that_share_a_label,
+    _outside,
+    plot_runs,
+)
 from jaxl.training.metrics import read_metrics
 
 
@@ -189,6 +197,18 @@ def test_differences_name_keys_by_their_path_without_config_sections():
     labels = _differences([first, second, third])
     assert labels[2] == "extra=true, policy.layers=[8], q.layers=[8], +2 more"
     assert labels[0].startswith("extra=absent, ")
+    # Groups alike in the values shown (they differ only in a fourth) are numbered, so no two
+    # legend entries read the same.
+    groups = [
+        {"label": "sac", "config": {"logging_config": {}, "a": a, "b": a, "c": a, "d": d}}
+        for a, d in ((1, 1), (1, 2), (2, 2))
+    ]
+    _name_groups_that_share_a_label(groups)
+    assert [g["label"] for g in groups] == [
+        "sac: a=1, b=1, c=1, +1 more #0",
+        "sac: a=1, b=1, c=1, +1 more #1",
+        "sac: a=2, b=2, c=2, +1 more",
+    ]
     fourth = config(3, {"schedule": "linear", "init_value": 0.4}, [64], [64], 1.0)
     assert _differences([third | {"model_config": first["model_config"]}, fourth]) == [
         "clip=null, learning_rate.init_value=0.3",

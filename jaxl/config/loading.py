@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from jaxl.config.original_keys import (
     ORIGINAL_ENV_KWARGS,
+    original_env_id_hint,
     original_key_hint,
     original_value_hint,
 )
@@ -161,7 +162,7 @@ def _format_error(error: dict[str, Any]) -> str:
         if kind == "jaxl_value" and isinstance(value, dict) and len(reported) > len(loc):
             subject = value.get(reported[-1])  # a validator of the section reported its key
         if hint := original_value_hint(".".join(reported), subject):
-            return f"{'.'.join(reported)}: {_got(subject)} is an {_ORIGINAL} value; write {hint}"
+            return f"{'.'.join(reported)}: got {_got(subject)}; write {hint}"
     if kind == "extra_forbidden":
         raw = [p for p in error["loc"] if not str(p).startswith(("function-", "literal["))]
         allowed = _allowed_keys(ExperimentConfig, raw[:-1])
@@ -220,10 +221,10 @@ def _dedupe(lines: list[str]) -> list[str]:
 
 
 def _problems(error: ValidationError) -> list[str]:
-    """One line per problem of a failed validation; first, where keys or values of the original
-    JAXL's configs are among them, a line that says so and where the docs map them all."""
+    """One line per problem of a failed validation; first, where keys of the original JAXL's
+    configs are among them, a line that says so and where the docs map them all."""
     lines = _dedupe([_format_error(e) for e in _relevant(error.errors())])
-    if any(f" {_ORIGINAL} key; " in line or f" {_ORIGINAL} value; " in line for line in lines):
+    if any(f" {_ORIGINAL} key; " in line for line in lines):
         lines.insert(
             0,
             "this looks like a config of the original JAXL; each line says what replaces its "
@@ -329,7 +330,7 @@ def _check_external(config: ExperimentConfig, needs_dataset: bool = True) -> lis
         message = unknown_env_message(env_config.env_id)
         if message:
             problems.append(f"learner_config.env_config.env_id: {message}")
-        if env_config.env_id.startswith("jaxl/"):
+        if env_config.env_id.startswith("jaxl/") or original_env_id_hint(env_config.env_id):
             for key in sorted(env_config.env_kwargs.keys() & ORIGINAL_ENV_KWARGS.keys()):
                 problems.append(
                     f"learner_config.env_config.env_kwargs.{key}: {_ORIGINAL} key; "

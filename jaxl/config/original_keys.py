@@ -12,12 +12,16 @@ from typing import Any
 #: An original key (its path, ``*`` for any one section) and what to write instead.
 ORIGINAL_KEYS: dict[str, str] = {
     "train_config.num_epochs": (
-        "use train_config.total_updates (or total_env_steps); an update is one learner update"
+        "online learners: use train_config.total_env_steps = num_epochs * num_steps_per_epoch; "
+        "bc: use train_config.total_updates = num_epochs, with gradient_steps_per_update = "
+        "num_updates_per_epoch"
     ),
     "logging_config.image_data": "remove it; no learner logs images",
     "model_config.architecture": (
         "use model_config.policy.network {layers, activation}; networks are MLPs"
     ),
+    "model_config.layers": "use model_config.policy.network.layers",
+    "model_config.activation": "use model_config.policy.network.activation",
     "model_config.*.architecture": "remove it; networks are MLPs {layers, activation}",
     "model_config.policy.layers": "use model_config.policy.network.layers",
     "model_config.policy.activation": "use model_config.policy.network.activation",
@@ -50,16 +54,34 @@ ORIGINAL_KEYS: dict[str, str] = {
         "(gather a smaller one with `jaxl gather --episodes N`)"
     ),
     "learner_config.num_steps_per_epoch": (
-        "use learner_config.steps_per_update (sac) or num_steps (ppo, a2c, reinforce)"
+        "remove it; the budget is train_config.total_env_steps = num_epochs * "
+        "num_steps_per_epoch (sac: steps_per_update is the env steps of one update, between "
+        "logs)"
     ),
     "learner_config.buffer_warmup": "use learner_config.learning_starts",
-    "learner_config.update_frequency": "use learner_config.train_freq",
+    "learner_config.update_frequency": (
+        "sac: use learner_config.train_freq; ppo, a2c, reinforce: the rollout is "
+        "num_envs * num_steps (the original's buffer_size)"
+    ),
     "learner_config.initial_temperature": "use learner_config.init_alpha",
     "learner_config.exploration_policy": (
         "remove it; before learning_starts, actions are uniform over the action space"
     ),
+    "learner_config.actor_update_frequency": (
+        "remove it; the policy and temperature take a step at every gradient step"
+    ),
+    "learner_config.target_update_frequency": (
+        "remove it; the target networks move (by tau) at every gradient step"
+    ),
     "learner_config.opt_batch_size": "use learner_config.minibatch_size",
-    "learner_config.opt_epochs": "use learner_config.num_epochs",
+    "learner_config.opt_epochs": (
+        "use learner_config.num_epochs, which counts passes over the rollout where the "
+        "original counted minibatch steps: num_epochs = opt_epochs * opt_batch_size / rollout"
+    ),
+    "learner_config.kl_threshold": "remove it; PPO has no early stop on the KL divergence here",
+    "learner_config.update_before_early_stopping": (
+        "remove it; PPO has no early stop on the KL divergence here"
+    ),
     "learner_config.obs_rms": "use learner_config.normalize_obs (ppo)",
     "learner_config.value_rms": (
         "the nearest is learner_config.normalize_reward (ppo): rewards scaled by the running "
@@ -67,12 +89,26 @@ ORIGINAL_KEYS: dict[str, str] = {
     ),
     "learner_config.policy_distribution": "use model_config.policy.distribution",
     "learner_config.min_std": "use model_config.policy.min_std",
+    "learner_config.std_transform": (
+        "remove it; Gaussian heads clip a log-std (model_config.policy.std, init_std, min_std)"
+    ),
     "learner_config.num_updates_per_epoch": "use learner_config.gradient_steps_per_update (bc)",
     "learner_config.losses": "use learner_config.loss (bc): auto, nll or mse",
-    "learner_config.loss_settings": "remove it; weight decay is optimizer_config.weight_decay",
+    "learner_config.loss_settings": (
+        "remove it; weight decay is optimizer_config.weight_decay (with optimizer adamw)"
+    ),
     "learner_config.ent_loss_setting": "use learner_config.ent_coef (a constant)",
-    "learner_config.vf_loss_setting": "use learner_config.vf_coef (and clip_value)",
-    "learner_config.pi_loss_setting": "use learner_config.clip_eps",
+    "learner_config.vf_loss_setting": (
+        "ppo, a2c, reinforce: use learner_config.vf_coef (its coefficient; ppo: clip_value for "
+        "its clip_param)"
+    ),
+    "learner_config.pi_loss_setting": (
+        "ppo: use learner_config.clip_eps (its clip_param); other learners: remove it"
+    ),
+    "learner_config.qf_loss_setting": "remove it; SAC's Q loss is the squared TD error",
+    "learner_config.temp_loss_setting": (
+        "remove it; the temperature follows learner_config.target_entropy"
+    ),
 }
 
 #: Original values of keys that exist here: (path, value) and what to write instead.
@@ -81,6 +117,11 @@ ORIGINAL_VALUES: dict[tuple[str, Any], str] = {
     ("learner_config.task", "imitation_learning"): '"imitation"',
     ("learner_config.buffer_config.buffer_type", "default"): '"transition"',
     ("learner_config.buffer_config.buffer_type", "memory_efficient"): '"transition"',
+    ("learner_config.target_entropy", None): (
+        '"auto" or a number, and learner_config.autotune_alpha: false for a fixed temperature'
+    ),
+    ("learner_config.env_config.control_mode", "default"): '"continuous"',
+    ("model_config.policy.distribution", "softmax"): '"categorical"',
     ("logging_config.experiment_name", ""): (
         'a folder name, e.g. "hopper-sac" (runs go to <save_path>/<experiment_name>/)'
     ),
@@ -110,7 +151,10 @@ ORIGINAL_ENV_IDS: dict[str, str | None] = {
 
 #: Keys of the original JAXL's ``env_kwargs`` and what replaces each in ``env_config``.
 ORIGINAL_ENV_KWARGS: dict[str, str] = {
-    "seed": "use env_config.task_seed (the variant's seed)",
+    "seed": (
+        "use env_config.task_seed (the variant's seed); with use_default true the original "
+        "ignored it: leave task_seed null"
+    ),
     "use_default": "remove it; env_config.task_seed null (the default) is the unmodified env",
     "control_mode": "use env_config.control_mode",
     "parameter_config_path": (

@@ -73,20 +73,33 @@ def evaluation_record(
     }
 
 
-def final_evaluation(learner: Learner) -> dict[str, Any]:
-    """Evaluate the learner as training does (``eval_episodes`` episodes from the run's
-    evaluation seed), as the record ``evaluation.json`` holds (:func:`evaluation_record`)."""
+def _training_evaluation(learner: Learner) -> np.ndarray:
+    """Returns of the evaluation training runs: ``eval_episodes`` episodes from the run's
+    evaluation seed."""
     train_config = learner.config.train_config
-    seed = eval_seed(learner.seed)
-    returns = evaluate(learner, train_config.eval_episodes, train_config.deterministic_eval, seed)
+    return evaluate(
+        learner,
+        train_config.eval_episodes,
+        train_config.deterministic_eval,
+        eval_seed(learner.seed),
+    )
+
+
+def _final_record(learner: Learner, returns: np.ndarray) -> dict[str, Any]:
     return evaluation_record(
         learner.eval_env_config,
         returns,
         learner.update_count,
         learner.env_steps,
-        train_config.deterministic_eval,
-        seed,
+        learner.config.train_config.deterministic_eval,
+        eval_seed(learner.seed),
     )
+
+
+def final_evaluation(learner: Learner) -> dict[str, Any]:
+    """Evaluate the learner as training does, as the record ``evaluation.json`` holds
+    (:func:`evaluation_record`)."""
+    return _final_record(learner, _training_evaluation(learner))
 
 
 def _due(update: int, interval: int | None, last: bool) -> bool:
@@ -166,9 +179,11 @@ def train(
                 )
                 evaluated = _due(update, train_config.eval_interval, last)
                 if evaluated:
-                    final = final_evaluation(learner)
-                    last_eval = final["mean_return"]
-                    row.update(eval_return_mean=last_eval, eval_return_std=final["std_return"])
+                    returns = _training_evaluation(learner)
+                    last_eval = float(returns.mean())
+                    row.update(eval_return_mean=last_eval, eval_return_std=float(returns.std()))
+                    if last:  # the record of evaluation.json (it builds the env once more)
+                        final = _final_record(learner, returns)
                 if evaluated or _due(update, logging_config.log_interval, last):
                     if learner.task == "reinforcement":
                         returns = [episode_return for episode_return, _ in episodes]

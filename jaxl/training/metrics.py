@@ -141,12 +141,13 @@ class MetricsLog:
 
 
 def tensorboard_tag(column: str) -> str:
-    """A ``metrics.csv`` column's TensorBoard tag, in one of three groups (TensorBoard's
-    sections): ``eval/`` (``eval_return_mean`` is ``eval/return_mean``), ``time/`` (the
-    :data:`TIMING_COLUMNS`) and ``train/`` (the learner's metrics; ``train_return`` is
-    ``train/return``)."""
-    if column.startswith("eval_"):
-        return f"eval/{column.removeprefix('eval_')}"
+    """A ``metrics.csv`` column's TensorBoard tag, in one of four groups (TensorBoard's
+    sections): ``eval/`` (``eval_return_mean`` is ``eval/return_mean``), ``validation/`` (BC's
+    held-out loss, ``validation_bc_loss``), ``time/`` (the :data:`TIMING_COLUMNS`) and ``train/``
+    (the learner's other metrics; ``train_return`` is ``train/return``)."""
+    for group in ("eval", "validation"):
+        if column.startswith(f"{group}_"):
+            return f"{group}/{column.removeprefix(f'{group}_')}"
     if column in TIMING_COLUMNS:
         return f"time/{column}"
     return f"train/{column.removeprefix('train_')}"

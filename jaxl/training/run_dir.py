@@ -94,12 +94,14 @@ def training_lock(run: RunDirectory) -> Iterator[None]:
 
 
 def remove_if_nothing_saved(run: RunDirectory) -> bool:
-    """Remove a new run directory whose training failed before its first checkpoint: it holds
-    nothing ``jaxl resume`` could continue from, and would only stand among the runs of its
-    experiment (``jaxl plot runs/x/*`` would stop at it).
+    """Remove a new run directory whose training failed before it saved anything: it holds
+    nothing ``jaxl resume`` could continue from or a user could read, and would only stand
+    among the runs of its experiment (``jaxl plot runs/x/*`` would stop at it).
 
-    Only what training itself writes is removed, and only when that is all there is: the
-    config, the lock file, metrics, TensorBoard files and an empty ``checkpoints/``.
+    Only a directory that holds nothing but what training writes, with no checkpoint and no
+    row of metrics, is removed: the config, the lock file, a ``metrics.csv`` with its header
+    alone, TensorBoard files and an empty ``checkpoints/``. A run that logged metrics keeps
+    them, to show how it failed.
 
     :return: whether the directory was removed.
     """
@@ -116,6 +118,10 @@ def remove_if_nothing_saved(run: RunDirectory) -> bool:
             run.checkpoints.exists() and any(run.checkpoints.iterdir())
         ):
             return False
+        if run.metrics_path.exists():
+            with open(run.metrics_path) as handle:
+                if sum(1 for line in handle if line.strip()) > 1:  # rows beyond the header
+                    return False
         shutil.rmtree(run.path)
     except OSError:
         return False

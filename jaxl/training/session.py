@@ -58,9 +58,9 @@ def start_training(
     """Validate a config, create a run directory and train to the configured budget.
 
     Validation and learner construction happen before the run directory exists, so a bad config
-    leaves nothing behind; a run that fails before its first checkpoint (an env whose drawn
-    physics blow up, memory running out) has its directory removed, and the error a note
-    saying so.
+    leaves nothing behind; a run that fails before it saved a checkpoint or a row of metrics
+    (an env whose drawn physics blow up, memory running out) has its directory removed, and the
+    error a note saying so (:func:`~jaxl.training.run_dir.remove_if_nothing_saved`).
 
     :param config: a validated config or the path of a JSON config.
     :param seed: the run seed; ``None``: the config's ``seed`` key (set in a run's resolved
@@ -98,7 +98,7 @@ def start_training(
             return TrainResult(run, loop.train(learner, run))
     except Exception as error:  # not Ctrl-C or SIGTERM, which checkpoint first
         if remove_if_nothing_saved(run):
-            error.add_note(f"no checkpoint had been written, so {run.path} was removed")
+            error.add_note(f"jaxl: nothing had been saved, so {run.path} was removed")
         raise
 
 
