@@ -145,7 +145,7 @@ ORIGINAL_ENV_IDS: dict[str, str | None] = {
     "DMCFingerTurn-v0": "jaxl/DMC-finger-turn_easy-v0",
     "DMCHopper-v0": "jaxl/DMC-hopper-hop-v0",
     "DMCWalker-v0": "jaxl/DMC-walker-walk-v0",
-    "DMCBringBall-v0": None,
+    "DMCBringBall-v0": "jaxl/DMC-manipulator-bring_ball-v0",
     "ParameterizedCarRacing-v0": None,
 }
 

@@ -69,6 +69,24 @@ class MujocoPhysics:
         return compiled_value(self.model, parameter, self.editor.degrees)
 
 
+#: dm_control's manipulator builds one model per task: ``make_model(use_peg, insert)``.
+_MANIPULATOR_PROPS = {
+    "bring_ball": (False, False),
+    "bring_peg": (True, False),
+    "insert_ball": (False, True),
+    "insert_peg": (True, True),
+}
+
+
+def _dmc_model_and_assets(suite, domain: str, task: str) -> tuple[str | bytes, dict]:
+    """The XML and assets a dm_control task is built from: the domain's one model, or for the
+    manipulator, the task's (its props removed as the task removes them)."""
+    module = getattr(suite, domain)
+    if domain == "manipulator":
+        return module.make_model(*_MANIPULATOR_PROPS[task])
+    return module.get_model_and_assets()
+
+
 class DMCPhysics:
     """A DeepMind Control Suite task whose physics is reloaded from an edited XML."""
 
@@ -87,7 +105,7 @@ class DMCPhysics:
         if self._editor is None:
             from dm_control import suite
 
-            xml, assets = getattr(suite, self.env.domain).get_model_and_assets()
+            xml, assets = _dmc_model_and_assets(suite, self.env.domain, self.env.task)
             xml = xml.decode() if isinstance(xml, bytes) else xml
             self._editor = ModelEditor(xml, include=assets)
         return self._editor

@@ -63,6 +63,7 @@ _DMC = (
     "acrobot-swingup",
     "finger-turn_easy",
     "ball_in_cup-catch",
+    "manipulator-bring_ball",
 )
 
 PARAMETERIZED_ENVS: dict[str, EnvEntry] = {
