@@ -25,14 +25,17 @@ from jaxl.output_paths import check_output_parent, reporting_write_errors
 from jaxl.training.metrics import read_metrics
 from jaxl.training.run_dir import open_run_directory
 
-_NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version", "description")
+#: Keys of a resolved config that do not say what was trained: the seed, the version, prose, and
+#: ``task_params``, which ``env_config`` determines (listing the drawn values of a sweep over task
+#: seeds would crowd the legend out).
+_NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version", "description", "task_params")
 #: At most this many differing config values name a group in the legend.
 _MAX_NAMED_DIFFERENCES = 3
 
 
 def _comparable(config: dict) -> dict:
     """The part of a resolved config that says what was trained: no seed, version, prose
-    description or output folder."""
+    description, drawn physics (``env_config`` says which) or output folder."""
     config = {k: v for k, v in config.items() if k not in _NOT_PART_OF_A_CONFIG}
     config["logging_config"] = {
         k: v for k, v in config["logging_config"].items() if k != "save_path"

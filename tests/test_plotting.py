@@ -209,6 +209,17 @@ def test_differences_name_keys_by_their_path_without_config_sections():
         "sac: a=1, b=1, c=1, +1 more #1",
         "sac: a=2, b=2, c=2, +1 more",
     ]
+    # Runs on two variants of a parameterized env differ in task_seed; the drawn physics it
+    # determines are left out of the label.
+    variants = [
+        {
+            "logging_config": {},
+            "learner_config": {"env_config": {"env_id": "jaxl/Hopper-v5", "task_seed": seed}},
+            "task_params": {"torso_mass": mass, "foot_radius": 0.06 + mass / 100},
+        }
+        for seed, mass in ((3, 3.1), (4, 3.7))
+    ]
+    assert _differences(variants) == ["task_seed=3", "task_seed=4"]
     fourth = config(3, {"schedule": "linear", "init_value": 0.4}, [64], [64], 1.0)
     assert _differences([third | {"model_config": first["model_config"]}, fourth]) == [
         "clip=null, learning_rate.init_value=0.3",
