@@ -77,6 +77,7 @@ def test_rollout_learners_refuse_a_buffer_size_they_would_ignore(example, tmp_pa
     data["learner_config"]["buffer_config"] = {"buffer_size": 7}
     err = _run_train(tmp_path, data, capsys)
     assert "learner_config.buffer_config.buffer_size: must equal num_envs * num_steps" in err
+    assert "size it with num_envs and num_steps and leave buffer_size null" in err, err
 
 
 def test_a_typo_inside_a_schedule_is_the_only_problem_reported(tmp_path, capsys):

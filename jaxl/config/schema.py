@@ -443,7 +443,9 @@ class _RolloutConfig(Section):
             raise PydanticCustomError(
                 "jaxl_value",
                 f"buffer_config.buffer_size: must equal num_envs * num_steps (= {size}) for "
-                f"{self.learner}, got {self.buffer_config.buffer_size}",
+                f"{self.learner}, got {self.buffer_config.buffer_size}; the rollout is the "
+                "buffer: size it with num_envs and num_steps and leave buffer_size null (the "
+                "original JAXL's buffer_size was the rollout's length)",
             )
         if self.normalize_advantage and self.advantage_batch_size < 2 and _new_config(info):
             raise PydanticCustomError(
