@@ -104,10 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--task-seed",
         type=seed_argument,
+        nargs="+",
         default=None,
-        help="evaluate on this variant of a parameterized env (default: the run's own)",
+        metavar="K",
+        help="evaluate on these variants of a parameterized env (default: the run's own)",
     )
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--json", action="store_true", help="print one JSON object (one line per variant)"
+    )
 
     gather = add("gather", "Roll out a run's policy and write a transition dataset.")
     gather.add_argument("run_dir")
@@ -268,25 +272,18 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "eval":
         if args.episodes <= 0:
             raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
-        result = session.evaluate_run(
+        results = session.evaluate_variants(
             args.run_dir,
             args.episodes,
+            args.task_seed or [None],
             args.checkpoint,
             args.deterministic,
             args.seed,
-            args.task_seed,
         )
-        if args.json:
-            print(json.dumps(result))
-        else:
-            variant = "" if result["task_seed"] is None else f" task seed {result['task_seed']}"
-            print(
-                f"{result['env_id']}{variant} checkpoint {result['checkpoint_step']} "
-                f"({result['episodes']} episode{'' if result['episodes'] == 1 else 's'}, "
-                f"{'deterministic' if result['deterministic'] else 'stochastic'}): "
-                f"mean {result['mean_return']:.2f} std {result['std_return']:.2f} "
-                f"min {result['min_return']:.2f} max {result['max_return']:.2f}"
-            )
+        for result in results:
+            print(json.dumps(result) if args.json else _evaluation_line(result))
+        if len(results) > 1 and not args.json:
+            print(_variants_summary(results))
     elif args.command == "gather":
         if args.episodes <= 0:
             raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
@@ -391,6 +388,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         stopped = isinstance(interrupt, TrainingInterrupted)
         print(f"jaxl: {interrupt if stopped else 'interrupted'}", file=sys.stderr)
         return 128 + (interrupt.signal_number if stopped else 2)  # 130 for SIGINT, 143 SIGTERM
+
+
+def _evaluation_line(result: dict) -> str:
+    """One line of ``jaxl eval``: the env (and variant), checkpoint, episodes and returns."""
+    variant = "" if result["task_seed"] is None else f" task seed {result['task_seed']}"
+    episodes = result["episodes"]
+    return (
+        f"{result['env_id']}{variant} checkpoint {result['checkpoint_step']} "
+        f"({episodes} episode{'' if episodes == 1 else 's'}, "
+        f"{'deterministic' if result['deterministic'] else 'stochastic'}): "
+        f"mean {result['mean_return']:.2f} std {result['std_return']:.2f} "
+        f"min {result['min_return']:.2f} max {result['max_return']:.2f}"
+    )
+
+
+def _variants_summary(results: list[dict]) -> str:
+    """The last line of ``jaxl eval --task-seed K1 K2 ...``: the mean over the variants of their
+    mean returns, and the variants with the lowest and highest."""
+    means = [r["mean_return"] for r in results]
+    worst, best = (results[i] for i in (means.index(min(means)), means.index(max(means))))
+    return (
+        f"{len(results)} variants: mean of their means {sum(means) / len(means):.2f} "
+        f"(lowest {worst['mean_return']:.2f} on task seed {worst['task_seed']}, "
+        f"highest {best['mean_return']:.2f} on task seed {best['task_seed']})"
+    )
 
 
 def _print_notes(error: BaseException) -> None:

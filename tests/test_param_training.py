@@ -11,6 +11,7 @@ import numpy as np
 from conftest import load_example, write_config
 
 from jaxl.buffers import load_buffer
+from jaxl.cli import main
 from jaxl.training import session
 
 
@@ -19,7 +20,7 @@ def _eval_returns(run: Path) -> list[float]:
         return [float(r["eval_return_mean"]) for r in csv.DictReader(file) if r["eval_return_mean"]]
 
 
-def test_ppo_learns_on_a_pendulum_variant_and_records_it(tmp_path):
+def test_ppo_learns_on_a_pendulum_variant_and_records_it(tmp_path, capsys):
     """configs/rl/param_pendulum-ppo.json on a 60k-step budget: the return rises; the run's
     resolved config records the drawn physics; eval and gather work on another variant."""
     data = load_example("rl/param_pendulum-ppo.json")
@@ -43,6 +44,19 @@ def test_ppo_learns_on_a_pendulum_variant_and_records_it(tmp_path):
         held_out["task_params"] == gym.make("jaxl/Pendulum-v1", task_seed=4).unwrapped.task_params
     )
     assert held_out["task_params"] != variant
+    # Several variants in one call, the checkpoint restored once: each record is the one a call
+    # for that variant alone gives.
+    other = session.evaluate_run(run, episodes=2, task_seed=5)
+    assert session.evaluate_variants(run, 2, [4, 5]) == [held_out, other]
+    assert main(["eval", str(run), "--episodes", "2", "--task-seed", "4", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and "task seed 4 " in lines[0] and "task seed 5 " in lines[1], lines
+    means = sorted([(held_out["mean_return"], 4), (other["mean_return"], 5)])
+    assert lines[2] == (
+        f"2 variants: mean of their means {(means[0][0] + means[1][0]) / 2:.2f} "
+        f"(lowest {means[0][0]:.2f} on task seed {means[0][1]}, "
+        f"highest {means[1][0]:.2f} on task seed {means[1][1]})"
+    ), lines
 
     dataset = tmp_path / "expert.npz"
     session.gather_dataset(run, episodes=2, out=dataset, task_seed=5)

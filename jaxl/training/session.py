@@ -211,6 +211,23 @@ def evaluate_run(
         on (held-out evaluation).
     :return: ``run_dir`` and the record of :func:`~jaxl.training.loop.evaluation_record`.
     """
+    return evaluate_variants(run_dir, episodes, [task_seed], checkpoint, deterministic, seed)[0]
+
+
+def evaluate_variants(
+    run_dir: str | Path,
+    episodes: int,
+    task_seeds: Sequence[int | None],
+    checkpoint: int | str | None = None,
+    deterministic: bool | None = None,
+    seed: int | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluate a run's checkpoint on several variants of its parameterized env, restoring it
+    once: each variant's record equals :func:`evaluate_run`'s with that ``task_seed`` (``None``:
+    the run's own env).
+
+    :return: one record per task seed, in order.
+    """
     if seed is not None:
         check_seed(seed)
     run, learner, _, step = restore_learner(run_dir, checkpoint, to_train=False)
@@ -218,12 +235,15 @@ def evaluate_run(
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
         seed = loop.eval_seed(learner.seed)
-    env_config = _with_task_seed(learner.eval_env_config, task_seed)
-    returns = evaluate_policy(learner.act_fn(deterministic, seed), env_config, episodes, seed)
-    record = loop.evaluation_record(
-        env_config, returns, step, learner.env_steps, deterministic, seed
-    )
-    return {"run_dir": str(run.path), **record}
+    records = []
+    for task_seed in task_seeds:
+        env_config = _with_task_seed(learner.eval_env_config, task_seed)
+        returns = evaluate_policy(learner.act_fn(deterministic, seed), env_config, episodes, seed)
+        record = loop.evaluation_record(
+            env_config, returns, step, learner.env_steps, deterministic, seed
+        )
+        records.append({"run_dir": str(run.path), **record})
+    return records
 
 
 def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
