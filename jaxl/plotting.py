@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,8 @@ def _short_name(path: str) -> str:
 def _short_names(paths: list[str], every_path: set[str]) -> dict[str, str]:
     """Each of ``paths`` by its :func:`_short_name`, or whole where another path of
     ``every_path`` (all the configs' paths) has the same short name."""
-    short = [_short_name(path) for path in every_path]
-    return {
-        path: path if short.count(_short_name(path)) > 1 else _short_name(path) for path in paths
-    }
+    counts = Counter(_short_name(path) for path in every_path)
+    return {path: path if counts[_short_name(path)] > 1 else _short_name(path) for path in paths}
 
 
 def _differences(configs: list[dict]) -> list[str]:

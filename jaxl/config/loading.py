@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from jaxl.config.original_keys import (
+    ORIGINAL_ENV_IDS,
     ORIGINAL_ENV_KWARGS,
-    original_env_id_hint,
     original_key_hint,
     original_value_hint,
 )
@@ -330,7 +330,7 @@ def _check_external(config: ExperimentConfig, needs_dataset: bool = True) -> lis
         message = unknown_env_message(env_config.env_id)
         if message:
             problems.append(f"learner_config.env_config.env_id: {message}")
-        if env_config.env_id.startswith("jaxl/") or original_env_id_hint(env_config.env_id):
+        if env_config.env_id.startswith("jaxl/") or env_config.env_id in ORIGINAL_ENV_IDS:
             for key in sorted(env_config.env_kwargs.keys() & ORIGINAL_ENV_KWARGS.keys()):
                 problems.append(
                     f"learner_config.env_config.env_kwargs.{key}: {_ORIGINAL} key; "

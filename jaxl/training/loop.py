@@ -74,7 +74,7 @@ def evaluation_record(
 
 
 def _training_evaluation(learner: Learner) -> np.ndarray:
-    """Returns of the evaluation training runs: ``eval_episodes`` episodes from the run's
+    """Returns of an evaluation as training runs it: ``eval_episodes`` episodes from the run's
     evaluation seed."""
     train_config = learner.config.train_config
     return evaluate(
