@@ -13,8 +13,9 @@ import pytest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 if "JAXL_COMPILATION_CACHE" not in os.environ:
-    # One compilation cache for the whole session (the CLI turns it on; subprocesses inherit it),
-    # instead of the user's ~/.cache/jaxl/xla.
+    # One compilation cache for the whole session (the CLI turns it on; subprocesses and
+    # pytest-xdist's workers, started after this runs, inherit it), instead of the user's
+    # ~/.cache/jaxl/xla; the process that made it removes it.
     _cache = tempfile.mkdtemp(prefix="jaxl-test-xla-cache-")
     atexit.register(shutil.rmtree, _cache, ignore_errors=True)
     os.environ["JAXL_COMPILATION_CACHE"] = _cache
