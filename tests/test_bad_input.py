@@ -637,33 +637,45 @@ cp -a "$2" "$1/run"
 free=$(df -k "$1" | tail -1 | awk '{print $4}')
 dd if=/dev/zero of="$1/fill" bs=1k count=$((free - 28)) 2>/dev/null || true
 set +e
-"$3" -m jaxl.cli resume "$1/run" 2>"$1/err1"; echo "rc1=$?"
+eval "\\"\\$3\\" -m jaxl.cli $5" 2>"$1/err1"; echo "rc1=$?"
 cp "$1/err1" "$4"
 rm "$1/fill"
+[ "$6" = resume-again ] || exit 0
 "$3" -m jaxl.cli resume "$1/run" 2>/dev/null >/dev/null; echo "rc2=$?"
 ls "$1/run/checkpoints"
 """
 
 
-def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_run, tmp_path):
-    """orbax's writer threads printed about 370 lines of tracebacks. Needs a private mount
-    namespace (``unshare -m``) to give the run a 3 MB disk of its own."""
+def _on_a_full_disk(tmp_path: Path, run: Path, command: str, then: str = "") -> tuple[str, list]:
+    """Run ``jaxl COMMAND`` (a shell command line; ``$1`` in it is the disk's mount point) with
+    ``run`` copied onto a 3 MB disk of its own that has 28 kB left; with ``then="resume-again"``, resume the run once
+    the disk has room again. Needs a private mount namespace (``unshare -m``).
+
+    :return: the script's stdout (``rc1=``, ``rc2=`` and the checkpoints after the resume) and
+        the first command's stderr lines, less the progress lines.
+    """
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("no private mount namespace here (unshare -m) to fill a disk in")
-    run = tmp_path / "run"
-    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6", "evaluation.json"))
     (tmp_path / "mnt").mkdir()
     err = tmp_path / "err"
     script = [
         "unshare", "-m", "sh", "-c", _FULL_DISK_SCRIPT, "sh",
-        str(tmp_path / "mnt"), str(run), sys.executable, str(err),
+        str(tmp_path / "mnt"), str(run), sys.executable, str(err), command, then,
     ]  # fmt: skip
     result = subprocess.run(script, capture_output=True, text=True, check=False)
     if "mount:" in result.stderr:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
     assert "rc1=2" in result.stdout, (result.stdout, result.stderr)
     lines = [line for line in err.read_text().splitlines() if not line.startswith("update ")]
+    return result.stdout, lines
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_run, tmp_path):
+    """orbax's writer threads printed about 370 lines of tracebacks."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run, ignore=shutil.ignore_patterns("6", "evaluation.json"))
+    stdout, lines = _on_a_full_disk(tmp_path, run, 'resume "$1/run"', then="resume-again")
     assert lines == [
         f"jaxl: resuming {tmp_path / 'mnt' / 'run'} from update 4 of 6 (1,024 env steps)",
         f"jaxl: error: cannot write checkpoint 6 in {tmp_path / 'mnt' / 'run' / 'checkpoints'}: "
@@ -671,7 +683,20 @@ def test_a_full_disk_while_checkpointing_is_one_line_and_loses_nothing(finished_
         "continues from it once there is room",
     ], lines
     # With room again, the run resumes from checkpoint 4 and finishes.
-    assert "rc2=0" in result.stdout and result.stdout.split()[-3:] == ["2", "4", "6"], result.stdout
+    assert "rc2=0" in stdout and stdout.split()[-3:] == ["2", "4", "6"], stdout
+
+
+def test_a_full_disk_at_a_new_runs_first_checkpoint_is_one_line(finished_run, tmp_path):
+    """A new run (no restore before its first save) printed dozens of "RuntimeError: Event loop
+    is closed" tracebacks and asyncio's "Task exception was never retrieved" reports of the
+    writes that failed beside the one the error names."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    command = 'train "$1/run/config.json" --out "$1/runs"'
+    _, lines = _on_a_full_disk(tmp_path, run, command)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"jaxl: error: cannot write checkpoint 2 in {tmp_path / 'mnt'}")
+    assert lines[0].endswith("the disk is full; the run has no earlier checkpoint to resume from")
 
 
 def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):

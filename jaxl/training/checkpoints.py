@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,7 @@ class CheckpointStore:
         """Save the pytrees in ``items`` and the JSON ``record`` as checkpoint ``step``."""
         args = {name: ocp.args.StandardSave(tree) for name, tree in items.items()}
         args["record"] = ocp.args.JsonSave(record)
+        _quiet_io_left_behind_by_a_failed_checkpoint()
         try:
             self._manager.save(step, args=ocp.args.Composite(**args), force=True)
             self._manager.wait_until_finished()
@@ -128,6 +130,7 @@ class CheckpointStore:
             reason = _write_failure(error)
             if reason is None:
                 raise
+            _ignore_unawaited_checkpoint_io()
             # The partial folder (<step>.orbax-checkpoint-tmp) is replaced by the next save.
             earlier = [s for s in self.steps() if s < step]
             then = (
@@ -164,9 +167,7 @@ class CheckpointStore:
         :raises CheckpointError: the step does not exist or its files are corrupt.
         """
         step = self.resolve_step(step)
-        # Installed before any read: a read can report to orbax's closed loop before orbax's
-        # exception even reaches an except clause.
-        _ignore_reads_finishing_after_a_failed_restore()
+        _quiet_io_left_behind_by_a_failed_checkpoint()
         for name, target in targets.items():
             if target is not None:
                 self._check_layout(step, name, target)
@@ -180,6 +181,7 @@ class CheckpointStore:
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
+            _ignore_unawaited_checkpoint_io()
             older = [str(s) for s in reversed(self.steps()) if s < step]
             hint = (
                 f"; older checkpoints: {', '.join(older)} (--checkpoint N reads one; jaxl resume "
@@ -237,17 +239,18 @@ class CheckpointStore:
         self._manager.close()
 
 
-def _is_read_finishing_after_a_failed_restore(unraisable: sys.UnraisableHookArgs) -> bool:
-    """Whether ``unraisable`` is a tensorstore read reporting back to orbax's closed event loop.
+def _is_io_finishing_after_a_failed_checkpoint(unraisable: sys.UnraisableHookArgs) -> bool:
+    """Whether ``unraisable`` is a tensorstore read or write reporting back to orbax's closed
+    event loop, or an orbax read dropped with its error unread.
 
-    Orbax restores every array of a checkpoint concurrently in a temporary asyncio event loop.
-    When one read fails, the loop stops and is closed while the other reads are still in flight;
-    as each of them finishes, tensorstore's completion callback calls the closed loop's
-    ``call_soon_threadsafe`` from its own thread, and Python prints the resulting
-    ``RuntimeError: Event loop is closed`` with a traceback. Reads that failed themselves (a
-    truncated array file) are dropped with their errors unread, and Python prints each with
-    "Exception ignored in: <coroutine object ...>" (thousands of lines). Nothing is lost: the
-    restore has already failed and the reads' results are not needed.
+    Orbax reads or writes every array of a checkpoint concurrently in a temporary asyncio event
+    loop. When one of them fails (a damaged file, a full disk), the loop stops and is closed
+    while the others are still in flight; as each of them finishes, tensorstore's completion
+    callback calls the closed loop's ``call_soon_threadsafe`` from its own thread, and Python
+    prints the resulting ``RuntimeError: Event loop is closed`` with a traceback. Reads that
+    failed themselves (a truncated array file) are dropped with their errors unread, and Python
+    prints each with "Exception ignored in: <coroutine object ...>" (thousands of lines).
+    Nothing is lost: the restore or save has already failed, and says why in one line.
     """
     code = getattr(unraisable.object, "cr_code", None)
     if code is not None:  # an orbax read whose coroutine was dropped with its error unread
@@ -264,29 +267,46 @@ def _is_read_finishing_after_a_failed_restore(unraisable: sys.UnraisableHookArgs
     return code.co_name == "_check_closed" and "asyncio" in code.co_filename
 
 
-def _ignore_reads_finishing_after_a_failed_restore() -> None:
-    """Keep the tracebacks of :func:`_is_read_finishing_after_a_failed_restore` off stderr, so
-    that a corrupt checkpoint gives one clear error; every other unraisable exception still goes
-    to the hook that was installed before."""
+def _quiet_io_left_behind_by_a_failed_checkpoint() -> None:
+    """Keep what the reads and writes of a failed restore or save report after it off stderr
+    (:func:`_is_io_finishing_after_a_failed_checkpoint`,
+    :func:`_drop_unretrieved_checkpoint_io_errors`), so that a corrupt checkpoint or a full disk
+    gives one clear error; every other unraisable exception still goes to the hook that was
+    installed before, and every other asyncio record to its handlers. Installed before any read
+    or write: one can report to orbax's closed loop before orbax's exception even reaches an
+    except clause."""
     previous = sys.unraisablehook
-    if getattr(previous, "_jaxl_ignores_failed_restore_reads", False):
+    if getattr(previous, "_jaxl_quiets_failed_checkpoint_io", False):
         return
 
     def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        if not _is_read_finishing_after_a_failed_restore(unraisable):
+        if not _is_io_finishing_after_a_failed_checkpoint(unraisable):
             previous(unraisable)
 
-    hook._jaxl_ignores_failed_restore_reads = True  # type: ignore[attr-defined]
+    hook._jaxl_quiets_failed_checkpoint_io = True  # type: ignore[attr-defined]
     sys.unraisablehook = hook
-    logging.getLogger("asyncio").addFilter(_drop_unretrieved_orbax_read_errors)
+    logging.getLogger("asyncio").addFilter(_drop_unretrieved_checkpoint_io_errors)
 
 
-def _drop_unretrieved_orbax_read_errors(record: logging.LogRecord) -> bool:
+def _drop_unretrieved_checkpoint_io_errors(record: logging.LogRecord) -> bool:
     """A logging filter for asyncio's logger: drop its "Future/Task exception was never
-    retrieved" reports of orbax's array reads (the reads a failed restore left behind, each with
-    its traceback and a dump of TensorStore's spec); keep every other record."""
+    retrieved" reports (each with its traceback, and for orbax's reads a dump of TensorStore's
+    spec) of orbax's array reads that a failed restore left behind, and of the writes that
+    failed beside the one that failed a save because the file system refused it; keep every
+    other record."""
     message = record.getMessage()
     if "exception was never retrieved" not in message:
         return True
     error = record.exc_info[1] if record.exc_info else None
+    if error is not None and _write_failure(error) is not None:
+        return False
     return not ("orbax" in message or "OCDBT" in str(error) or "TensorStore" in str(error))
+
+
+def _ignore_unawaited_checkpoint_io() -> None:
+    """After a failed restore or save, hide Python's warnings of the reads and writes that
+    orbax created and never started ("coroutine ... was never awaited"): the process is about
+    to report the failure in one line."""
+    warnings.filterwarnings(
+        "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
+    )
