@@ -32,6 +32,11 @@ from jaxl.training.run_dir import open_run_directory
 _NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version", "description", "task_params")
 #: At most this many differing config values name a group in the legend.
 _MAX_NAMED_DIFFERENCES = 3
+#: Curves of at most this many points have each point marked (evaluations are sparse: a SAC
+#: run evaluated every 5,000 of its 100,000 env steps has 20); denser curves are plain lines.
+_MARKED_POINTS = 60
+#: Columns of counts, labelled in engineering notation (``100k``, ``1M``) on the x axis.
+_COUNT_COLUMNS = ("env_steps", "update")
 
 
 def _comparable(config: dict) -> dict:
@@ -215,6 +220,10 @@ def plot_runs(
             }
         )
     axes.set_xlabel(x.replace("_", " "))
+    if x in _COUNT_COLUMNS:
+        from matplotlib.ticker import EngFormatter
+
+        axes.xaxis.set_major_formatter(EngFormatter(sep=""))
     axes.set_ylabel(metric.replace("_", " "))
     axes.set_title(title or "mean over runs; band: min to max")
     axes.grid(alpha=0.3)
@@ -320,10 +329,9 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
     n = len(curves)
     grid, values = _align(curves)
     name = f"{label} ({n} run{'s' if n > 1 else ''})"
-    single_point = {"marker": "o"} if len(grid) == 1 else {}
     if len(grid):
         mean = values.mean(axis=0)
-        axes.plot(grid, mean, color=color, label=name, **single_point)
+        axes.plot(grid, mean, color=color, label=name, **_markers(len(grid)))
         if n > 1 and len(grid) > 1:
             axes.fill_between(grid, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
         elif n > 1:
@@ -343,6 +351,15 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
         "min": float(values[:, -1].min()),
         "max": float(values[:, -1].max()),
     }
+
+
+def _markers(points: int) -> dict:
+    """Line options for a curve of ``points`` points: each marked where there are few (at most
+    :data:`_MARKED_POINTS`), so that a reader sees where the values were measured, and a single
+    point drawn larger, as it has no line to show it."""
+    if points == 1:
+        return {"marker": "o"}
+    return {"marker": "o", "markersize": 3} if points <= _MARKED_POINTS else {}
 
 
 def _outside(

@@ -113,6 +113,34 @@ def test_a_run_with_one_evaluation_is_drawn_as_a_point(evaluated_run, tmp_path):
     assert group["env_steps"] == 512
 
 
+def test_sparse_curves_mark_their_points_and_step_axes_read_in_thousands(
+    evaluated_run, tmp_path, monkeypatch
+):
+    # Before, an evaluation every 10% of a run was a bare polyline, and 1M env steps read 1e6.
+    import matplotlib.pyplot as plt
+
+    import jaxl.plotting
+
+    drawn = []
+    monkeypatch.setattr(jaxl.plotting, "save_figure", lambda figure, out: drawn.append(figure))
+    plot_runs([evaluated_run], tmp_path / "c.png")
+    (axes,) = drawn[0].axes
+    (line,) = axes.lines
+    assert len(line.get_xdata()) == 3 and line.get_marker() == "o"
+    formatter = axes.xaxis.get_major_formatter()
+    assert [formatter(v) for v in (512, 1536, 100_000, 1_000_000)] == [
+        "512",
+        "1.536k",
+        "100k",
+        "1M",
+    ]
+    plt.close(drawn[0])
+    figure, axes = plt.subplots()
+    _draw_group(axes, [(np.arange(100.0), np.zeros(100))], "dense", "C0")
+    assert axes.lines[0].get_marker() in ("None", None, "")  # a dense curve is a plain line
+    plt.close(figure)
+
+
 def test_x_column_with_empty_cells_skips_those_rows(evaluated_run, tmp_path):
     # policy_loss has a value in every row, eval_return_std only in rows with an evaluation.
     # Before, "could not convert string to float: ''", naming neither the file nor the column.
