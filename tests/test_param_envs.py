@@ -567,6 +567,36 @@ def test_envs_render_draws_frames_any_size_or_says_what_is_missing(env_id, size,
         assert "framebuffer" not in result.stderr
 
 
+def test_pendulum_frames_draw_the_rod_at_its_drawn_length():
+    # Gymnasium draws a rod of length 1 whatever the env's length, so `jaxl envs render` showed
+    # variants of lengths 0.84 and 1.18 alike.
+    def rod(frame: np.ndarray) -> np.ndarray:
+        return (frame[..., 0] > 150) & (frame[..., 1] < 150)  # Gymnasium's red on white
+
+    def reach(frame: np.ndarray) -> float:
+        """How far the rod reaches from the pivot, in the frame's pixels."""
+        ys, xs = np.nonzero(rod(frame))
+        return float(np.hypot(xs + 0.5 - 250, ys + 0.5 - 250).max())
+
+    unmodified = gym.make("jaxl/Pendulum-v1", render_mode="rgb_array")
+    base = gym.make("Pendulum-v1", render_mode="rgb_array")
+    unmodified.reset(seed=3)
+    base.reset(seed=3)
+    ours, gymnasiums = rod(unmodified.render()), rod(base.render())
+    assert (ours & gymnasiums).sum() / (ours | gymnasiums).sum() > 0.9  # Gymnasium's picture
+    pixels_per_unit = 500 / 4.4
+    for task_seed in (0, 1):  # lengths 1.18 and 0.84
+        env = gym.make("jaxl/Pendulum-v1", render_mode="rgb_array", task_seed=task_seed)
+        env.reset(seed=3)
+        pendulum = env.unwrapped.base_env
+        tip = (pendulum.l + 0.1 * np.sqrt(pendulum.m)) * pixels_per_unit  # rod end + round cap
+        assert abs(reach(env.render()) - tip) < 2, (task_seed, pendulum.l)
+        assert abs(pendulum.l - 1) > 0.15
+        env.close()
+    for env in (unmodified, base):
+        env.close()
+
+
 def test_frozen_lake_reads_its_success_rate_back_from_the_transition_table():
     # A lake made non-slippery lists one move per action; the read-back indexed a second one.
     from jaxl.config.schema import EnvConfig

@@ -118,7 +118,10 @@ class ParameterizedEnv(gym.Env):
         return self._physics.env.step(action)
 
     def render(self):
-        """The base env's frame."""
+        """The env's frame: the base env's, or for ``rgb_array`` frames of an env whose base
+        leaves a drawn parameter out of its picture, one drawn here (Pendulum's rod length)."""
+        if self._physics.frame is not None and self.render_mode == "rgb_array":
+            return self._physics.frame(self._physics.env)
         return self._physics.env.render()
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
 """How drawn values reach each family of environments.
 
 Every adapter holds the base environment (``env``), offers ``default``, ``check``, ``apply`` and
-``value``, and says in ``action_scale`` what actions are multiplied by (``None``: nothing):
+``value``, says in ``action_scale`` what actions are multiplied by (``None``: nothing), and in
+``frame`` what draws the env's ``rgb_array`` frames instead of the base env, where the base env
+leaves a drawn parameter out of its picture (``None``: the base env draws them):
 
 * :class:`MujocoPhysics`: Gymnasium MuJoCo envs; edits the model XML and swaps the compiled model
   into the env.
@@ -28,6 +30,7 @@ class MujocoPhysics:
 
     kind = "gymnasium_mujoco"
     action_scale = None
+    frame = None
 
     def __init__(self, base_id: str, **kwargs) -> None:
         self.env = gym.make(base_id, **kwargs).unwrapped
@@ -92,6 +95,7 @@ class DMCPhysics:
 
     kind = "dm_control"
     action_scale = None
+    frame = None
 
     def __init__(self, base: str, render_mode: str | None = None, **kwargs) -> None:
         from jaxl.envs.dmc import DMCEnv  # imports dm_control, which only these envs need
@@ -139,6 +143,8 @@ class AttributePhysics:
         (``CartPole``'s ``total_mass``), after every change.
     :param scale_action_by: an attribute that scales actions relative to its unmodified value
         (``Pendulum``'s ``max_torque``), so that the action space stays the base env's.
+    :param frame: draws the env's ``rgb_array`` frames, where the base env's picture leaves a
+        drawn constant out (:func:`pendulum_frame`).
     """
 
     kind = "classic_control"
@@ -148,9 +154,11 @@ class AttributePhysics:
         base_id: str,
         derive: Callable[[gym.Env], None] | None = None,
         scale_action_by: str | None = None,
+        frame: Callable[[gym.Env], np.ndarray] | None = None,
         **kwargs,
     ) -> None:
         self.env = gym.make(base_id, **kwargs).unwrapped
+        self.frame = frame
         self._derive = derive
         self._scale_attribute = scale_action_by
         self._base_scale = getattr(self.env, scale_action_by) if scale_action_by else None
@@ -189,6 +197,38 @@ class AttributePhysics:
         return float(getattr(self.env, parameter.attribute))
 
 
+def pendulum_frame(env: gym.Env) -> np.ndarray:
+    """Pendulum's frame with the rod at its drawn length: Gymnasium draws a rod of length 1
+    whatever ``env.l`` is, so variants of other lengths looked alike.
+
+    The view is Gymnasium's: a square of side 4.4 around the pivot, ``env.screen_dim`` pixels
+    wide, the angle 0 upright, a red rod 0.2 wide with round ends on white, and a black axle.
+    The rod's width also grows with the square root of its mass ``env.m`` (its area with the
+    mass), so that mass variants differ too; the torque arrow is left out.
+
+    :return: an ``uint8`` array of shape ``(screen_dim, screen_dim, 3)``.
+    """
+    size = int(env.screen_dim)
+    scale = size / 4.4
+    theta = float(env.state[0])
+    pivot = np.array([size / 2, size / 2])
+    rod = env.l * scale * np.array([-np.sin(theta), -np.cos(theta)])  # image y points down
+    ys, xs = np.mgrid[0:size, 0:size]
+    points = np.stack([xs, ys], axis=-1) + 0.5 - pivot  # each pixel's centre, from the pivot
+    along = np.clip(points @ rod / (rod @ rod), 0.0, 1.0)
+    to_rod = np.linalg.norm(points - along[..., None] * rod, axis=-1)
+    to_pivot = np.linalg.norm(points, axis=-1)
+
+    def coverage(distance: np.ndarray, radius: float) -> np.ndarray:
+        return np.clip(radius - distance + 0.5, 0.0, 1.0)[..., None]  # edges anti-aliased
+
+    image = np.full((size, size, 3), 255.0)
+    rod_part = coverage(to_rod, 0.1 * scale * np.sqrt(env.m))
+    image = image * (1 - rod_part) + np.array([204.0, 77.0, 77.0]) * rod_part
+    image = image * (1 - coverage(to_pivot, 0.05 * scale))
+    return np.round(image).astype(np.uint8)
+
+
 def cartpole_derived(env: gym.Env) -> None:
     """CartPole computes these two from its constants once, in ``__init__``."""
     env.total_mass = env.masspole + env.masscart
@@ -201,6 +241,7 @@ class FrozenLakePhysics:
 
     kind = "classic_control"
     action_scale = None
+    frame = None
     _ATTRIBUTES = ("success_rate", "frozen_fraction", "map_seed")
 
     def __init__(self, base_id: str, **kwargs) -> None:

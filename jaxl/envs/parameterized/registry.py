@@ -27,6 +27,7 @@ from jaxl.envs.parameterized.physics import (
     FrozenLakePhysics,
     MujocoPhysics,
     cartpole_derived,
+    pendulum_frame,
 )
 from jaxl.envs.parameterized.spec import (
     EnvParameterSpec,
@@ -78,7 +79,7 @@ PARAMETERIZED_ENVS: dict[str, EnvEntry] = {
             "jaxl/Pendulum-v1",
             "Pendulum-v1",
             AttributePhysics,
-            (("scale_action_by", "max_torque"),),
+            (("scale_action_by", "max_torque"), ("frame", pendulum_frame)),
         ),
         EnvEntry("jaxl/Acrobot-v1", "Acrobot-v1", AttributePhysics),
         EnvEntry(
