@@ -691,12 +691,56 @@ def test_a_full_disk_at_a_new_runs_first_checkpoint_is_one_line(finished_run, tm
     is closed" tracebacks and asyncio's "Task exception was never retrieved" reports of the
     writes that failed beside the one the error names."""
     run = tmp_path / "run"
-    shutil.copytree(finished_run, run)
+    run.mkdir()
+    shutil.copy(finished_run / "config.json", run)  # the config alone
     command = 'train "$1/run/config.json" --out "$1/runs"'
     _, lines = _on_a_full_disk(tmp_path, run, command)
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"jaxl: error: cannot write checkpoint 2 in {tmp_path / 'mnt'}")
     assert lines[0].endswith("the disk is full; the run has no earlier checkpoint to resume from")
+
+
+def test_quieting_a_failed_checkpoints_io_leaves_other_codes_reports_alone():
+    """What a failed save or restore leaves behind is kept off stderr; the same reports of the
+    user's own tasks and coroutines are not (they were, for any file-system error)."""
+    import gc
+    import logging
+    import warnings
+
+    from jaxl.training.checkpoints import (
+        _drop_unretrieved_checkpoint_io_errors,
+        _ignore_unawaited_checkpoint_io,
+    )
+
+    def report(future: str, error: BaseException) -> logging.LogRecord:
+        message = f"Task exception was never retrieved\nfuture: <Task finished {future}>"
+        info = (type(error), error, error.__traceback__)
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, message, None, info)
+
+    orbax_write = "coro=<write_fragment() defined at /v/lib/site-packages/orbax/checkpoint/s.py:1>"
+    full = ValueError("RESOURCE_EXHAUSTED: ... No space left on device")
+    assert not _drop_unretrieved_checkpoint_io_errors(report(orbax_write, full))
+    own = "coro=<upload() defined at /home/me/sync.py:3>"
+    assert _drop_unretrieved_checkpoint_io_errors(report(own, PermissionError(13, "denied")))
+    assert _drop_unretrieved_checkpoint_io_errors(report(own, full))
+
+    async def upload() -> None:
+        pass
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _ignore_unawaited_checkpoint_io()
+        warnings.warn(
+            "coroutine 'async_serialize_from_host.<locals>.write_fragment' was never awaited",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+        never_started = upload()
+        del never_started
+        gc.collect()
+    assert [str(w.message) for w in caught] == [
+        f"coroutine '{upload.__qualname__}' was never awaited"
+    ]
 
 
 def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):

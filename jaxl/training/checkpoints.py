@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -181,7 +182,6 @@ class CheckpointStore:
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(**args))
         except Exception as error:  # orbax/tensorstore raise many types for damaged files
-            _ignore_unawaited_checkpoint_io()
             older = [str(s) for s in reversed(self.steps()) if s < step]
             hint = (
                 f"; older checkpoints: {', '.join(older)} (--checkpoint N reads one; jaxl resume "
@@ -239,6 +239,12 @@ class CheckpointStore:
         self._manager.close()
 
 
+_ORBAX = f"{os.sep}orbax{os.sep}"
+_ORBAX_IO_LIBRARIES = (_ORBAX, f"{os.sep}tensorstore{os.sep}", f"{os.sep}etils{os.sep}")
+#: Orbax's coroutines that a failed save can leave never started (Python warns of each).
+_ORBAX_WRITE_COROUTINES = ("async_serialize_from_host",)
+
+
 def _is_io_finishing_after_a_failed_checkpoint(unraisable: sys.UnraisableHookArgs) -> bool:
     """Whether ``unraisable`` is a tensorstore read or write reporting back to orbax's closed
     event loop, or an orbax read dropped with its error unread.
@@ -253,8 +259,8 @@ def _is_io_finishing_after_a_failed_checkpoint(unraisable: sys.UnraisableHookArg
     Nothing is lost: the restore or save has already failed, and says why in one line.
     """
     code = getattr(unraisable.object, "cr_code", None)
-    if code is not None:  # an orbax read whose coroutine was dropped with its error unread
-        return "orbax" in code.co_filename
+    if code is not None:  # an orbax read or write dropped with its error unread
+        return _ORBAX in code.co_filename
     error = unraisable.exc_value
     if unraisable.object is not None or not isinstance(error, RuntimeError):
         return False
@@ -290,23 +296,39 @@ def _quiet_io_left_behind_by_a_failed_checkpoint() -> None:
 
 def _drop_unretrieved_checkpoint_io_errors(record: logging.LogRecord) -> bool:
     """A logging filter for asyncio's logger: drop its "Future/Task exception was never
-    retrieved" reports (each with its traceback, and for orbax's reads a dump of TensorStore's
-    spec) of orbax's array reads that a failed restore left behind, and of the writes that
-    failed beside the one that failed a save because the file system refused it; keep every
-    other record."""
+    retrieved" reports (each with its traceback, and for reads a dump of TensorStore's spec) of
+    orbax's reads and writes, the ones left behind when a restore or save failed and raised the
+    first error; keep every other record, those of other code's tasks included."""
     message = record.getMessage()
     if "exception was never retrieved" not in message:
         return True
-    error = record.exc_info[1] if record.exc_info else None
-    if error is not None and _write_failure(error) is not None:
+    return not (_ORBAX in message or _raised_in_orbax(record.exc_info))
+
+
+def _raised_in_orbax(exc_info) -> bool:
+    """Whether an error's traceback passes through orbax or the libraries it reads and writes
+    files with (tensorstore, etils), or the error is tensorstore's (it names OCDBT or
+    TensorStore)."""
+    error = exc_info[1] if exc_info else None
+    if error is None:
         return False
-    return not ("orbax" in message or "OCDBT" in str(error) or "TensorStore" in str(error))
+    if "OCDBT" in str(error) or "TensorStore" in str(error):
+        return True
+    frame = error.__traceback__
+    while frame is not None:
+        if any(part in frame.tb_frame.f_code.co_filename for part in _ORBAX_IO_LIBRARIES):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _ignore_unawaited_checkpoint_io() -> None:
-    """After a failed restore or save, hide Python's warnings of the reads and writes that
-    orbax created and never started ("coroutine ... was never awaited"): the process is about
-    to report the failure in one line."""
+    """After a failed save, hide Python's "coroutine ... was never awaited" warnings of the
+    writes that orbax created and never started (its :data:`_ORBAX_WRITE_COROUTINES`); the
+    save's error says what failed. Every other coroutine's warning still shows."""
+    names = "|".join(_ORBAX_WRITE_COROUTINES)
     warnings.filterwarnings(
-        "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
+        "ignore",
+        message=rf"coroutine '(?:{names})\.[^']*' was never awaited",
+        category=RuntimeWarning,
     )
