@@ -32,8 +32,8 @@ from jaxl.training.run_dir import open_run_directory
 _NOT_PART_OF_A_CONFIG = ("seed", "jaxl_version", "description", "task_params")
 #: At most this many differing config values name a group in the legend.
 _MAX_NAMED_DIFFERENCES = 3
-#: Curves of at most this many points have each point marked (evaluations are sparse: a SAC
-#: run evaluated every 5,000 of its 100,000 env steps has 20); denser curves are plain lines.
+#: Mean curves of at most this many points have each point marked (evaluations are sparse: the
+#: shipped configs evaluate 4 to 20 times per run); denser curves are plain lines.
 _MARKED_POINTS = 60
 #: Columns of counts, labelled in engineering notation (``100k``, ``1M``) on the x axis.
 _COUNT_COLUMNS = ("env_steps", "update")
@@ -221,9 +221,7 @@ def plot_runs(
         )
     axes.set_xlabel(x.replace("_", " "))
     if x in _COUNT_COLUMNS:
-        from matplotlib.ticker import EngFormatter
-
-        axes.xaxis.set_major_formatter(EngFormatter(sep=""))
+        _label_counts(axes.xaxis)
     axes.set_ylabel(metric.replace("_", " "))
     axes.set_title(title or "mean over runs; band: min to max")
     axes.grid(alpha=0.3)
@@ -353,9 +351,25 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
     }
 
 
+def _label_counts(axis) -> None:
+    """Ticks of a count axis at whole numbers, labelled ``20k``, ``1M`` from a thousand up (a
+    million env steps read ``1e6`` in an offset)."""
+    from matplotlib.ticker import EngFormatter, FuncFormatter, MaxNLocator
+
+    engineering = EngFormatter(sep="")
+
+    def label(value: float, _) -> str:
+        if abs(value) >= 1000:
+            return engineering(value)
+        return f"{value:g}".replace("-", "\N{MINUS SIGN}")  # the minus sign matplotlib uses
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_major_formatter(FuncFormatter(label))
+
+
 def _markers(points: int) -> dict:
-    """Line options for a curve of ``points`` points: each marked where there are few (at most
-    :data:`_MARKED_POINTS`), so that a reader sees where the values were measured, and a single
+    """Line options for a mean curve of ``points`` points: a mark at each x where there are few
+    (at most :data:`_MARKED_POINTS`), so that a reader sees where the values are, and a single
     point drawn larger, as it has no line to show it."""
     if points == 1:
         return {"marker": "o"}

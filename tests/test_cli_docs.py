@@ -9,7 +9,8 @@ from conftest import REPO
 
 from jaxl.cli import _parser
 
-#: Options every command takes, described once under "Common behaviour".
+#: Options every command takes, left out of the synopsis: argparse's ``--help``, and
+#: ``--device``, described under "Common behaviour".
 _COMMON = {"--help", "--device"}
 
 

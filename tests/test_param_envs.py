@@ -589,9 +589,9 @@ def test_pendulum_frames_draw_the_rod_at_its_drawn_length():
         env = gym.make("jaxl/Pendulum-v1", render_mode="rgb_array", task_seed=task_seed)
         env.reset(seed=3)
         pendulum = env.unwrapped.base_env
+        assert abs(pendulum.l - 1) > 0.15  # a length Gymnasium's picture would get wrong
         tip = (pendulum.l + 0.1 * np.sqrt(pendulum.m)) * pixels_per_unit  # rod end + round cap
         assert abs(reach(env.render()) - tip) < 2, (task_seed, pendulum.l)
-        assert abs(pendulum.l - 1) > 0.15
         env.close()
     for env in (unmodified, base):
         env.close()

@@ -134,6 +134,7 @@ def test_sparse_curves_mark_their_points_and_step_axes_read_in_thousands(
         "100k",
         "1M",
     ]
+    assert formatter(0.5) == "0.5"  # not 500m: a count below a thousand reads as it is
     plt.close(drawn[0])
     figure, axes = plt.subplots()
     _draw_group(axes, [(np.arange(100.0), np.zeros(100))], "dense", "C0")
