@@ -296,9 +296,10 @@ def _name_groups_that_share_a_label(groups: list[dict]) -> None:
         if len(sharing) == 1:
             continue
         differences = _differences([g["config"] for g in sharing])
+        counts = Counter(differences)
         for index, (group, difference) in enumerate(zip(sharing, differences, strict=True)):
             # Groups that differ only beyond the values shown still get labels of their own.
-            alike = differences.count(difference) > 1
+            alike = counts[difference] > 1
             group["label"] = f"{label}: {difference}" + (f" #{index}" if alike else "")
 
 

@@ -113,6 +113,7 @@ class CheckpointStore:
         )
         if keep is None and not self.directory.is_dir():
             raise CheckpointError(f"{self.directory.parent} has no checkpoints yet")
+        _quiet_io_left_behind_by_a_failed_checkpoint()
         self._manager = ocp.CheckpointManager(self.directory, options=options)
 
     def steps(self) -> list[int]:
@@ -123,7 +124,6 @@ class CheckpointStore:
         """Save the pytrees in ``items`` and the JSON ``record`` as checkpoint ``step``."""
         args = {name: ocp.args.StandardSave(tree) for name, tree in items.items()}
         args["record"] = ocp.args.JsonSave(record)
-        _quiet_io_left_behind_by_a_failed_checkpoint()
         try:
             self._manager.save(step, args=ocp.args.Composite(**args), force=True)
             self._manager.wait_until_finished()
@@ -168,7 +168,6 @@ class CheckpointStore:
         :raises CheckpointError: the step does not exist or its files are corrupt.
         """
         step = self.resolve_step(step)
-        _quiet_io_left_behind_by_a_failed_checkpoint()
         for name, target in targets.items():
             if target is not None:
                 self._check_layout(step, name, target)
@@ -241,8 +240,8 @@ class CheckpointStore:
 
 _ORBAX = f"{os.sep}orbax{os.sep}"
 _ORBAX_IO_LIBRARIES = (_ORBAX, f"{os.sep}tensorstore{os.sep}", f"{os.sep}etils{os.sep}")
-#: Orbax's coroutines that a failed save can leave never started (Python warns of each).
-_ORBAX_WRITE_COROUTINES = ("async_serialize_from_host",)
+#: Python's warning of an orbax write that a failed save left never started.
+_UNSTARTED_ORBAX_WRITE = r"coroutine 'async_serialize_from_host\.[^']*' was never awaited"
 
 
 def _is_io_finishing_after_a_failed_checkpoint(unraisable: sys.UnraisableHookArgs) -> bool:
@@ -278,9 +277,9 @@ def _quiet_io_left_behind_by_a_failed_checkpoint() -> None:
     (:func:`_is_io_finishing_after_a_failed_checkpoint`,
     :func:`_drop_unretrieved_checkpoint_io_errors`), so that a corrupt checkpoint or a full disk
     gives one clear error; every other unraisable exception still goes to the hook that was
-    installed before, and every other asyncio record to its handlers. Installed before any read
-    or write: one can report to orbax's closed loop before orbax's exception even reaches an
-    except clause."""
+    installed before, and every other asyncio record to its handlers. Installed with every
+    :class:`CheckpointStore`, before any read or write: one can report to orbax's closed loop
+    before orbax's exception even reaches an except clause."""
     previous = sys.unraisablehook
     if getattr(previous, "_jaxl_quiets_failed_checkpoint_io", False):
         return
@@ -324,11 +323,6 @@ def _raised_in_orbax(exc_info) -> bool:
 
 def _ignore_unawaited_checkpoint_io() -> None:
     """After a failed save, hide Python's "coroutine ... was never awaited" warnings of the
-    writes that orbax created and never started (its :data:`_ORBAX_WRITE_COROUTINES`); the
-    save's error says what failed. Every other coroutine's warning still shows."""
-    names = "|".join(_ORBAX_WRITE_COROUTINES)
-    warnings.filterwarnings(
-        "ignore",
-        message=rf"coroutine '(?:{names})\.[^']*' was never awaited",
-        category=RuntimeWarning,
-    )
+    writes that orbax created and never started (:data:`_UNSTARTED_ORBAX_WRITE`); the save's
+    error says what failed. Every other coroutine's warning still shows."""
+    warnings.filterwarnings("ignore", message=_UNSTARTED_ORBAX_WRITE, category=RuntimeWarning)
