@@ -1,7 +1,8 @@
 """Learning curves from run directories: evaluation return against environment steps.
 
-Runs whose resolved configs differ only in seed (and in description, or where they were
-written) form one group, drawn as the mean over runs with a band from the lowest to the highest
+Runs whose resolved configs differ only in seed (and in description, or in logging settings
+other than the experiment name: where and how often they were logged and checkpointed) form one
+group, drawn as the mean over runs with a band from the lowest to the highest
 run where every run has values; where only some do (runs of different lengths, or evaluated at
 other steps), each run is drawn on its own, thin. A group of one run is a plain line, a curve of
 one value a point. Groups of one algorithm, env and experiment name (a sweep's) are told apart in
@@ -35,16 +36,22 @@ _MAX_NAMED_DIFFERENCES = 3
 #: Mean curves of at most this many points have each point marked (evaluations are sparse: the
 #: shipped configs evaluate 4 to 20 times per run); denser curves are plain lines.
 _MARKED_POINTS = 60
+#: Legend labels are wrapped to lines of at most this many characters, so that they fit the
+#: figure's width.
+_LEGEND_LINE = 90
+#: Line styles that tell groups apart once the ten colours are used up (a sweep of 11 or more).
+_LINE_STYLES = ("-", "--", "-.", ":")
 #: Columns of counts, labelled in engineering notation (``100k``, ``1M``) on the x axis.
 _COUNT_COLUMNS = ("env_steps", "update")
 
 
 def _comparable(config: dict) -> dict:
     """The part of a resolved config that says what was trained: no seed, version, prose
-    description, drawn physics (``env_config`` says which) or output folder."""
+    description, drawn physics (``env_config`` says which) or logging settings (output folder,
+    log and checkpoint intervals, ...), except the experiment's name."""
     config = {k: v for k, v in config.items() if k not in _NOT_PART_OF_A_CONFIG}
     config["logging_config"] = {
-        k: v for k, v in config["logging_config"].items() if k != "save_path"
+        k: v for k, v in config["logging_config"].items() if k == "experiment_name"
     }
     return config
 
@@ -101,14 +108,36 @@ def _short_names(paths: list[str], every_path: set[str]) -> dict[str, str]:
     return {path: path if counts[_short_name(path)] > 1 else _short_name(path) for path in paths}
 
 
+def _telling_apart(differing: dict[str, list[str]], most: int) -> list[str]:
+    """At most ``most`` of the paths in ``differing`` (each with every config's value), chosen
+    to tell the configs apart: one at a time, the path whose values separate the most configs
+    that the paths chosen so far do not; then, once every config is told apart (or no path
+    separates more), the first of the others. In ``differing``'s order."""
+    paths = list(differing)
+
+    def told_apart(chosen: list[str]) -> int:
+        return len(set(zip(*(differing[path] for path in chosen), strict=True))) if chosen else 1
+
+    chosen: list[str] = []
+    while len(chosen) < most:
+        candidates = [path for path in paths if path not in chosen]
+        best = max(candidates, key=lambda path: told_apart([*chosen, path]), default=None)
+        if best is None or told_apart([*chosen, best]) == told_apart(chosen):
+            break
+        chosen.append(best)
+    chosen += [path for path in paths if path not in chosen][: most - len(chosen)]
+    return sorted(chosen, key=paths.index)
+
+
 def _differences(configs: list[dict]) -> list[str]:
-    """For configs that share a legend label, what sets each apart: ``name=value`` for each
-    config value that differs among them (at most :data:`_MAX_NAMED_DIFFERENCES`, then a count
-    of the rest), each named by its key path without the ``*_config`` sections."""
+    """For configs that share a legend label, what sets each apart: ``name=value`` for config
+    values that differ among them (at most :data:`_MAX_NAMED_DIFFERENCES`, those that tell the
+    configs apart first (:func:`_telling_apart`), then a count of the rest), each named by its
+    key path without the ``*_config`` sections."""
     comparable = [_comparable(config) for config in configs]
     differing = _differing_paths(comparable)
     names = _short_names(list(differing), set().union(*map(_key_paths, comparable)))
-    shown = list(differing)[:_MAX_NAMED_DIFFERENCES]
+    shown = _telling_apart(differing, _MAX_NAMED_DIFFERENCES)
     more = len(differing) - len(shown)
     return [
         ", ".join(f"{names[path]}={differing[path][index]}" for path in shown)
@@ -198,11 +227,11 @@ def plot_runs(
         group["runs"].append(str(run.path))
     _name_groups_that_share_a_label(list(groups.values()))
 
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure, axes = plt.subplots(figsize=(7, 4.5), layout="constrained")
     summaries = []
     for index, group in enumerate(groups.values()):
         label = group["label"]
-        summary = _draw_group(axes, group["curves"], label, f"C{index % 10}")
+        summary = _draw_group(axes, group["curves"], label, _style(index))
         finals = [
             {"run": run, x: float(xs[-1]), metric: float(ys[-1])}
             for run, (xs, ys) in zip(group["runs"], group["curves"], strict=True)
@@ -223,10 +252,10 @@ def plot_runs(
     if x in _COUNT_COLUMNS:
         _label_counts(axes.xaxis)
     axes.set_ylabel(metric.replace("_", " "))
-    axes.set_title(title or "mean over runs; band: min to max")
+    several = any(len(group["runs"]) > 1 for group in groups.values())
+    axes.set_title(title or ("mean over runs; band: min to max" if several else ""))
     axes.grid(alpha=0.3)
-    axes.legend(loc="best", fontsize="small")
-    figure.tight_layout()
+    _legend_below(figure, axes)
     save_figure(figure, out)
     return summaries
 
@@ -317,7 +346,28 @@ def _align(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
     return grid, np.stack([np.interp(grid, xs, ys) for xs, ys in curves])
 
 
-def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, color: str) -> dict:
+def _style(index: int) -> dict:
+    """The colour and line style of the ``index``-th group: matplotlib's ten colours, then the
+    same colours dashed, dash-dotted and dotted."""
+    return {"color": f"C{index % 10}", "linestyle": _LINE_STYLES[index // 10 % len(_LINE_STYLES)]}
+
+
+def _legend_below(figure, axes) -> None:
+    """The legend under the axes, where it covers no curve, its labels wrapped to the figure's
+    width; the figure grows by the legend's height, so that the axes keep theirs."""
+    import textwrap
+
+    handles, labels = axes.get_legend_handles_labels()
+    if not handles:
+        return
+    wrapped = [textwrap.fill(label, _LEGEND_LINE, subsequent_indent="  ") for label in labels]
+    lines = sum(label.count("\n") + 1 for label in wrapped)
+    width, height = figure.get_size_inches()
+    figure.set_size_inches(width, height + 0.2 * lines + 0.2)
+    figure.legend(handles, wrapped, loc="outside lower left", fontsize="small", frameon=False)
+
+
+def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, style: dict) -> dict:
     """Draw one group: the mean over its runs with a band from the lowest to the highest run
     where every run has values, and each run on its own, thin, where the others have none (runs
     of different lengths, or evaluated at other steps). A group of one run is its own curve.
@@ -327,10 +377,11 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
     """
     n = len(curves)
     grid, values = _align(curves)
-    name = f"{label} ({n} run{'s' if n > 1 else ''})"
+    name = f"{label} ({n}\N{NO-BREAK SPACE}run{'s' if n > 1 else ''})"  # wrapped as one word
     if len(grid):
         mean = values.mean(axis=0)
-        axes.plot(grid, mean, color=color, label=name, **_markers(len(grid)))
+        axes.plot(grid, mean, label=name, **style, **_markers(len(grid)))
+        color = style["color"]
         if n > 1 and len(grid) > 1:
             axes.fill_between(grid, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
         elif n > 1:
@@ -340,7 +391,7 @@ def _draw_group(axes, curves: list[tuple[np.ndarray, np.ndarray]], label: str, c
     for xs, ys in curves:
         for part in _outside(xs, ys, grid):
             thin = {"marker": "o"} if len(part[0]) == 1 else {}
-            axes.plot(*part, color=color, linewidth=0.8, alpha=0.6, label=alone, **thin)
+            axes.plot(*part, **style, linewidth=0.8, alpha=0.6, label=alone, **thin)
             alone = None  # one legend entry
     if not len(grid):
         return {"x": math.nan, "mean": math.nan, "min": math.nan, "max": math.nan}

@@ -18,6 +18,7 @@ from jaxl.plotting import (
     _draw_group,
     _name_groups_that_share_a_label,
     _outside,
+    _style,
     plot_runs,
 )
 from jaxl.training.metrics import read_metrics
@@ -104,7 +105,7 @@ def test_a_run_with_one_evaluation_is_drawn_as_a_point(evaluated_run, tmp_path):
     single = _copy_run(evaluated_run, tmp_path / "single", keep_rows=2)
     curve = _curve(single / "metrics.csv", "eval_return_mean", "env_steps")
     figure, axes = plt.subplots()
-    summary = _draw_group(axes, [curve], "one", "C0")
+    summary = _draw_group(axes, [curve], "one", _style(0))
     # Before, a line through one point: nothing visible but the axes and the legend.
     assert [line.get_marker() for line in axes.lines] == ["o"]
     plt.close(figure)
@@ -137,7 +138,7 @@ def test_sparse_curves_mark_their_points_and_step_axes_read_in_thousands(
     assert formatter(0.5) == "0.5"  # not 500m: a count below a thousand reads as it is
     plt.close(drawn[0])
     figure, axes = plt.subplots()
-    _draw_group(axes, [(np.arange(100.0), np.zeros(100))], "dense", "C0")
+    _draw_group(axes, [(np.arange(100.0), np.zeros(100))], "dense", _style(0))
     assert axes.lines[0].get_marker() in ("None", None, "")  # a dense curve is a plain line
     plt.close(figure)
 
@@ -189,13 +190,17 @@ def test_groups_of_one_sweep_are_named_by_the_values_that_differ(evaluated_run, 
         evaluated_run, tmp_path / "lr", "optimizer_config.learning_rate", 0.125
     )
     same = _with_config_change(evaluated_run, tmp_path / "same", "description", "another run")
-    groups = plot_runs([evaluated_run, other_rate, same], tmp_path / "curve.png")
-    assert len(groups) == 2  # a changed description does not split a group
+    # Nor does a logging setting that does not change what was learned (it split them before).
+    checkpointed = _with_config_change(
+        evaluated_run, tmp_path / "ckpt", "logging_config.checkpoint_interval", 1
+    )
+    groups = plot_runs([evaluated_run, other_rate, same, checkpointed], tmp_path / "curve.png")
+    assert len(groups) == 2
     base = "ppo CartPole-v1 (cartpole-ppo)"
     first, second = (g["label"] for g in groups)
     assert first.startswith(f"{base}: learning_rate=") and first != f"{base}: learning_rate=0.125"
     assert second == f"{base}: learning_rate=0.125"
-    assert groups[0]["runs"] == [str(evaluated_run), str(same)]
+    assert groups[0]["runs"] == [str(evaluated_run), str(same), str(checkpointed)]
 
     assert (
         main(["plot", str(evaluated_run), str(other_rate), "--out", str(tmp_path / "c.png")]) == 0
@@ -226,17 +231,31 @@ def test_differences_name_keys_by_their_path_without_config_sections():
     labels = _differences([first, second, third])
     assert labels[2] == "extra=true, policy.layers=[8], q.layers=[8], +2 more"
     assert labels[0].startswith("extra=absent, ")
-    # Groups alike in the values shown (they differ only in a fourth) are numbered, so no two
-    # legend entries read the same.
+    # The values shown are those that tell the groups apart: "d" comes before "b" and "c",
+    # which only repeat "a" (before, the labels read "a=1, b=1, c=1, +1 more" twice).
     groups = [
         {"label": "sac", "config": {"logging_config": {}, "a": a, "b": a, "c": a, "d": d}}
         for a, d in ((1, 1), (1, 2), (2, 2))
     ]
     _name_groups_that_share_a_label(groups)
     assert [g["label"] for g in groups] == [
-        "sac: a=1, b=1, c=1, +1 more #0",
-        "sac: a=1, b=1, c=1, +1 more #1",
-        "sac: a=2, b=2, c=2, +1 more",
+        "sac: a=1, b=1, d=1, +1 more",
+        "sac: a=1, b=1, d=2, +1 more",
+        "sac: a=2, b=2, d=2, +1 more",
+    ]
+    # Groups alike in every value that fits in a label (they differ in a fourth, and the first
+    # three each split off only one group) are numbered, so no two legend entries read the same.
+    groups = [
+        {"label": "sac", "config": {"logging_config": {}, **dict.fromkeys("abcd", 0), key: 1}}
+        for key in "abcd"
+    ] + [{"label": "sac", "config": {"logging_config": {}, **dict.fromkeys("abcd", 0)}}]
+    _name_groups_that_share_a_label(groups)
+    assert [g["label"] for g in groups] == [
+        "sac: a=1, b=0, c=0, +1 more",
+        "sac: a=0, b=1, c=0, +1 more",
+        "sac: a=0, b=0, c=1, +1 more",
+        "sac: a=0, b=0, c=0, +1 more #3",
+        "sac: a=0, b=0, c=0, +1 more #4",
     ]
     # Runs on two variants of a parameterized env differ in task_seed; the drawn physics it
     # determines are left out of the label.
@@ -254,3 +273,39 @@ def test_differences_name_keys_by_their_path_without_config_sections():
         "clip=null, learning_rate.init_value=0.3",
         "clip=1.0, learning_rate.init_value=0.4",
     ]
+
+
+def test_a_sweeps_legend_sits_under_the_curves_and_each_group_has_a_style_of_its_own(
+    evaluated_run, tmp_path, monkeypatch
+):
+    # Before, the legend was drawn inside the axes over the curves, a label longer than the
+    # figure ran off its left edge, and the eleventh group had the first one's colour.
+    import matplotlib.pyplot as plt
+
+    import jaxl.plotting
+
+    drawn = []
+    monkeypatch.setattr(jaxl.plotting, "save_figure", lambda figure, out: drawn.append(figure))
+    runs = [
+        _with_config_change(evaluated_run, tmp_path / f"g{index}", "learner_config.gamma", gamma)
+        for index, gamma in enumerate(np.linspace(0.9, 0.99, 11).round(3).tolist())
+    ]
+    runs.append(
+        _with_config_change(
+            evaluated_run, tmp_path / "wide", "model_config.value.layers", [64] * 30
+        )
+    )
+    plot_runs(runs, tmp_path / "c.png")
+    figure = drawn[0]
+    (axes,) = figure.axes
+    assert axes.get_legend() is None and axes.get_title() == ""  # one run each: no band
+    (legend,) = figure.legends
+    figure.canvas.draw()
+    box, frame = legend.get_window_extent(), axes.get_tightbbox()
+    assert box.y1 <= frame.y0  # under the axes and their tick labels
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width
+    texts = [text.get_text() for text in legend.get_texts()]
+    assert len(texts) == 12 and "\n" in texts[-1] and "\n" not in texts[0]
+    styles = [(line.get_color(), line.get_linestyle()) for line in axes.lines]
+    assert len(styles) == 12 and len(set(styles)) == 12
+    plt.close(figure)
