@@ -229,6 +229,31 @@ def test_ctrl_c_checkpoints_the_update_and_resume_equals_uninterrupted(
     assert _deterministic_columns(run_dir) == _deterministic_columns(uninterrupted)
 
 
+def test_a_second_sigterm_stops_at_once_with_sigterms_status(tmp_path, small_ppo_config):
+    """Two SIGTERMs (a scheduler that repeats its signal, or ``kill`` typed twice) stop the run
+    at once with status 143, as one does. Before, the second one ended it with 130, Ctrl-C's
+    status."""
+    small_ppo_config["logging_config"]["checkpoint_interval"] = None
+    small_ppo_config["train_config"]["total_env_steps"] = 256 * 400
+    config = write_config(tmp_path / "c.json", small_ppo_config)
+    process, run_dir = _train_in_a_subprocess(config, subprocess.PIPE)
+    metrics = run_dir / "metrics.csv"
+    _wait_while_training(process, lambda: metrics.is_file() and len(read_metrics(metrics)) >= 3)
+    process.send_signal(signal.SIGTERM)
+    # The second is sent once the first has been handled (two pending signals are one), while
+    # the update in progress finishes and is checkpointed.
+    before = []
+    while "SIGTERM: stopping after this update" not in (before or [""])[-1]:
+        before.append(process.stderr.readline())
+        assert before[-1], before  # not the end of its output
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and err.rstrip().splitlines()[-1].startswith(
+        "jaxl: interrupted"
+    ), err
+
+
 def test_the_seed_comes_from_seed_then_the_config_then_zero(tmp_path, small_ppo_config, capsys):
     """Training from a run's config.json repeats its seed; --seed replaces it. Before, --set
     seed=5 was accepted and the run trained with seed 0."""
@@ -250,7 +275,7 @@ def test_the_seed_comes_from_seed_then_the_config_then_zero(tmp_path, small_ppo_
 
 
 def test_deferred_interrupt_asks_first_stops_second_and_respects_an_ignored_sigint():
-    from jaxl.training.interrupts import deferred_interrupt
+    from jaxl.training.interrupts import StopNow, deferred_interrupt
 
     previous = signal.getsignal(signal.SIGINT)
     try:
@@ -262,6 +287,14 @@ def test_deferred_interrupt_asks_first_stops_second_and_respects_an_ignored_sigi
                 os.kill(os.getpid(), signal.SIGINT)
                 time.sleep(1)  # the handler runs at the next bytecode
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # A second SIGTERM stops at once too, naming itself: jaxl exits with 143 for it, not 130.
+        with deferred_interrupt() as stop_requested:
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert stop_requested() == signal.SIGTERM
+            with pytest.raises(StopNow) as stopped:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+        assert stopped.value.signal_number == signal.SIGTERM
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
         with deferred_interrupt() as stop_requested:
             os.kill(os.getpid(), signal.SIGINT)

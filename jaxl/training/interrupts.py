@@ -37,6 +37,17 @@ class TrainingInterrupted(KeyboardInterrupt):
         )
 
 
+class StopNow(KeyboardInterrupt):
+    """A second ``Ctrl-C`` or ``SIGTERM`` within :func:`deferred_interrupt`: stop at once.
+
+    :param signal_number: the signal received.
+    """
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = int(signal_number)
+
+
 @contextlib.contextmanager
 def _handling(numbers: tuple[int, ...], handler: Callable[[int, object], None]) -> Iterator[None]:
     """Within the block, ``handler`` handles the signals ``numbers``; the previous handlers come
@@ -63,14 +74,14 @@ def deferred_interrupt() -> Iterator[Callable[[], int]]:
     """Within the block, a first Ctrl-C (``SIGINT``) or ``SIGTERM`` (what SLURM, ``timeout`` and
     preemption send) only asks to stop: the callable the block receives then returns the
     signal's number (else 0), and the training loop stops after the update in progress,
-    checkpointing it. A second one raises :class:`KeyboardInterrupt` at once. Signals are left
-    as they are where :func:`_handling` installs nothing.
+    checkpointing it. A second one raises :class:`StopNow` (a :class:`KeyboardInterrupt` that
+    names it) at once. Signals are left as they are where :func:`_handling` installs nothing.
     """
     requested: list[int] = []
 
     def ask_to_stop(signum: int, frame: object) -> None:
         if requested:
-            raise KeyboardInterrupt
+            raise StopNow(signum)
         requested.append(signum)
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from jaxl.envs import evaluate_policy, task_params
 from jaxl.learners import Learner
 from jaxl.seeds import MAX_SEED
 from jaxl.training.checkpoints import CheckpointError, CheckpointStore
-from jaxl.training.interrupts import TrainingInterrupted, deferred_interrupt
+from jaxl.training.interrupts import StopNow, TrainingInterrupted, deferred_interrupt
 from jaxl.training.metrics import MetricsLog
 from jaxl.training.progress import Progress
 from jaxl.training.run_dir import RunDirectory, write_json_atomic
@@ -211,9 +212,10 @@ def train(
                     raise TrainingInterrupted(run.path, update, stop_requested())
         except TrainingInterrupted:
             raise
-        except KeyboardInterrupt:  # a second Ctrl-C, in the middle of an update
+        except KeyboardInterrupt as error:  # a second Ctrl-C or SIGTERM, during an update
             steps = store.steps()
-            raise TrainingInterrupted(run.path, steps[-1] if steps else None) from None
+            number = error.signal_number if isinstance(error, StopNow) else signal.SIGINT
+            raise TrainingInterrupted(run.path, steps[-1] if steps else None, number) from None
         finally:
             progress.close()
             metrics.close()
