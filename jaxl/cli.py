@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = add("eval", "Evaluate a run's checkpoint.")
     evaluate.add_argument("run_dir")
-    evaluate.add_argument("--episodes", type=int, default=10)
+    evaluate.add_argument(
+        "--episodes", type=int, default=None, help="default: the config's eval_episodes"
+    )
     evaluate.add_argument("--checkpoint", type=_checkpoint, default="latest", help="latest or STEP")
     evaluate.add_argument(
         "--deterministic",
@@ -270,7 +272,7 @@ def _run(args: argparse.Namespace) -> int:
             _say_final_evaluation(result)
         print(result.run.path, flush=True)
     elif args.command == "eval":
-        if args.episodes <= 0:
+        if args.episodes is not None and args.episodes <= 0:
             raise InputError(f"--episodes: expected a positive integer, got {args.episodes}")
         results = session.evaluate_variants(
             args.run_dir,

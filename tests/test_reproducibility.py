@@ -354,7 +354,9 @@ def test_resuming_a_finished_run_changes_nothing(tmp_path, small_ppo_config, cap
     assert json.loads((run_dir / "evaluation.json").read_text()) == evaluation
 
 
-def test_evaluating_the_final_checkpoint_reproduces_evaluation_json(tmp_path, small_ppo_config):
+def test_evaluating_the_final_checkpoint_reproduces_evaluation_json(
+    tmp_path, small_ppo_config, capsys
+):
     from jaxl.training.session import evaluate_run
 
     small_ppo_config["train_config"].update(total_env_steps=256 * 2, eval_episodes=3)
@@ -366,6 +368,10 @@ def test_evaluating_the_final_checkpoint_reproduces_evaluation_json(tmp_path, sm
     assert evaluation["min_return"] == min(evaluation["returns"])
     assert evaluation["max_return"] == max(evaluation["returns"])
     assert evaluate_run(run_dir, episodes=3) == {"run_dir": str(run_dir), **evaluation}
+    # So does `jaxl eval RUN_DIR` with no options: its episodes default to the config's
+    # eval_episodes (before, to 10).
+    assert main(["eval", str(run_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"run_dir": str(run_dir), **evaluation}
 
 
 def test_original_main_py_interface(tmp_path, small_ppo_config):

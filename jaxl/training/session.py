@@ -197,7 +197,7 @@ def resume_training(
 
 def evaluate_run(
     run_dir: str | Path,
-    episodes: int,
+    episodes: int | None = None,
     checkpoint: int | str | None = None,
     deterministic: bool | None = None,
     seed: int | None = None,
@@ -205,6 +205,9 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate a run's checkpoint for ``episodes`` episodes.
 
+    :param episodes: how many (default: the config's ``train_config.eval_episodes``, as
+        training's evaluations; with the defaults, the final checkpoint's record equals
+        ``evaluation.json``).
     :param deterministic: act with the policy's mode (default: the config's ``deterministic_eval``).
     :param seed: evaluation seed (default: the one training used for its evaluations).
     :param task_seed: evaluate on this variant of a parameterized env instead of the one trained
@@ -216,7 +219,7 @@ def evaluate_run(
 
 def evaluate_variants(
     run_dir: str | Path,
-    episodes: int,
+    episodes: int | None,
     task_seeds: Sequence[int | None],
     checkpoint: int | str | None = None,
     deterministic: bool | None = None,
@@ -231,6 +234,8 @@ def evaluate_variants(
     if seed is not None:
         check_seed(seed)
     run, learner, _, step = restore_learner(run_dir, checkpoint, to_train=False)
+    if episodes is None:
+        episodes = learner.config.train_config.eval_episodes
     if deterministic is None:
         deterministic = learner.config.train_config.deterministic_eval
     if seed is None:
