@@ -153,18 +153,48 @@ def test_progress_eta_leaves_out_the_compiling_first_updates():
     out = io.StringIO()
     progress = Progress(1000, stream=out, plain_every=0.0)
     time.sleep(2.0)  # "compiling"
-    progress.update(1, 10, 5.0, None)
+    progress.update(1, 10, None)
     time.sleep(0.01)
-    progress.update(2, 20, 5.0, None)
+    progress.update(2, 20, None)
     for update in range(3, 6):
         time.sleep(0.01)
-        progress.update(update, 10 * update, 5.0, None)
+        progress.update(update, 10 * update, None)
     lines = out.getvalue().splitlines()
     assert lines[0].endswith("ETA ?") and lines[1].endswith("ETA ?")
     hours, minutes, seconds = map(int, lines[-1].rsplit("ETA ", 1)[1].split(":"))
     eta = 3600 * hours + 60 * minutes + seconds
     # About 995 updates at about 0.01 s each; from the start it would have been over 6 minutes.
     assert 5 <= eta <= 120, lines[-1]
+    # So are the steps/s shown: 10 env steps per 0.01 s, not 50 steps over the 2 s of the
+    # compiling update included (before, the line showed the run's average it was given).
+    assert "steps/s" not in lines[1], lines[1]
+    steps_per_second = float(lines[-1].split(" steps/s")[0].rsplit("| ", 1)[1].replace(",", ""))
+    assert 200 <= steps_per_second <= 1000, lines[-1]
+
+
+def test_a_progress_bars_line_fits_the_terminal_with_its_count_and_eta():
+    """On an 80-column terminal the update count was cut to "2…" and the bar to 1 character."""
+    from jaxl.training.progress import _BAR_TITLE, _beside_a_bar, _fit
+
+    parts = _beside_a_bar(
+        {
+            "update": "update 212/1171",
+            "env steps": "env steps 54,016",
+            "steps/s": "1,234 steps/s",
+            "eval": "eval return 458.7",
+            "ETA": "ETA 0:12:34",
+        }
+    )
+    bar, info = _fit(parts, 200)
+    assert bar == 40 and info == (
+        "212/1171 | 54,016 steps | 1,234 steps/s | eval 458.7 | ETA 0:12:34"
+    )
+    for width in (80, 60):
+        bar, info = _fit(parts, width)
+        assert len(_BAR_TITLE) + bar + len(info) + 2 < width, (width, bar, info)
+        assert info.startswith("212/1171 | ") and info.endswith(" | ETA 0:12:34"), info
+        assert bar >= 8 and "eval 458.7" in info
+    assert "54,016 steps" in _fit(parts, 80)[1] and "steps/s" not in _fit(parts, 80)[1]
 
 
 def test_progress_eta_restarts_its_rate_when_a_slower_phase_begins():
@@ -176,11 +206,11 @@ def test_progress_eta_restarts_its_rate_when_a_slower_phase_begins():
     progress = Progress(40, stream=out, plain_every=0.0)
     for update in range(1, 6):  # warm-up: fast
         time.sleep(0.005)
-        progress.update(update, 10 * update, 5.0, None)
+        progress.update(update, 10 * update, None)
     progress.restart_rate()
     for update in range(6, 11):  # learning: slow
         time.sleep(0.1)
-        progress.update(update, 10 * update, 5.0, None)
+        progress.update(update, 10 * update, None)
     lines = out.getvalue().splitlines()
     assert lines[5].endswith("ETA ?") and lines[6].endswith("ETA ?"), lines
     hours, minutes, seconds = map(int, lines[-1].rsplit("ETA ", 1)[1].split(":"))

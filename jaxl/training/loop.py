@@ -204,7 +204,7 @@ def train(
                             EPISODES_SINCE_ROW: [[float(r), int(n)] for r, n in episodes],
                         },
                     )
-                progress.update(update, env_steps, row["steps_per_second"], last_eval)
+                progress.update(update, env_steps, last_eval)
                 was_warming_up, warming_up = warming_up, learner.warming_up
                 if was_warming_up and not warming_up:
                     progress.restart_rate()
