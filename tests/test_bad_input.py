@@ -127,6 +127,13 @@ def test_missing_dataset_file(tmp_path, capsys):
     err = _run_train(tmp_path, data, capsys)
     assert "learner_config.buffer_config.load_path: file not found:" in err
     assert "missing.npz" in err
+    data["learner_config"]["buffer_config"]["load_path"] = str(tmp_path)
+    err = _run_train(tmp_path, data, capsys)
+    assert f"learner_config.buffer_config.load_path: {tmp_path} is a folder, not a dataset" in err
+    from jaxl.buffers import load_buffer
+
+    with pytest.raises(ValueError, match=f"buffer file {tmp_path} is a folder, not a dataset"):
+        load_buffer(tmp_path)
 
 
 def test_unknown_env_id(tmp_path, capsys):
@@ -158,6 +165,12 @@ def test_missing_config_file(tmp_path, capsys):
     assert main(["train", str(tmp_path / "nope.json"), "--out", str(tmp_path / "runs")]) == 2
     assert (
         capsys.readouterr().err == f"jaxl: error: config file not found: {tmp_path / 'nope.json'}\n"
+    )
+    assert not (tmp_path / "runs").exists()
+    # A folder exists but is no config: "not found" sent one looking for a missing file.
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "runs")]) == 2
+    assert capsys.readouterr().err == (
+        f"jaxl: error: config file {tmp_path} is a folder, not a JSON config\n"
     )
     assert not (tmp_path / "runs").exists()
 
@@ -749,6 +762,18 @@ def test_missing_checkpoint_step_and_run_dir(finished_run, tmp_path, capsys):
     assert main(["eval", str(tmp_path / "nowhere")]) == 2
     assert (
         capsys.readouterr().err == f"jaxl: error: run directory not found: {tmp_path / 'nowhere'}\n"
+    )
+    # A file where a run directory is expected, such as its config, is named as a file.
+    config = finished_run / "config.json"
+    assert main(["resume", str(config)]) == 2
+    assert capsys.readouterr().err == (
+        f"jaxl: error: {config} is a file, not a run directory ('jaxl train {config}' starts a "
+        "run from a config)\n"
+    )
+    # A run directory where a config is expected says how to continue it.
+    assert main(["train", str(finished_run), "--out", str(tmp_path / "runs")]) == 2
+    assert f"(a run directory: 'jaxl resume {finished_run}' continues it" in (
+        capsys.readouterr().err
     )
     assert main(["eval", str(tmp_path)]) == 2
     assert (

@@ -88,6 +88,8 @@ def is_buffer_file(path: str | os.PathLike[str]) -> bool:
 def read_buffer_file(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read the arrays and metadata of a buffer file, checking its format and version."""
     path = Path(path)
+    if path.is_dir():
+        raise BufferFileError(f"buffer file {path} is a folder, not a dataset file")
     if not path.is_file():
         raise BufferFileError(f"buffer file not found: {path}")
     try:

@@ -53,10 +53,19 @@ class ConfigError(InputError):
 
 
 class ConfigFileNotFoundError(ConfigError):
-    """The config file does not exist (its message is that one line)."""
+    """The config file does not exist, or is a folder (its message is that one line)."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__([f"config file not found: {path}"])
+        if path.is_dir():
+            problem = f"config file {path} is a folder, not a JSON config"
+            if (path / "config.json").is_file():
+                problem += (
+                    f" (a run directory: 'jaxl resume {path}' continues it, and "
+                    f"{path / 'config.json'} is its config)"
+                )
+        else:
+            problem = f"config file not found: {path}"
+        super().__init__([problem])
         self.args = (self.problems[0],)
 
 
@@ -350,7 +359,12 @@ def _check_external(config: ExperimentConfig, needs_dataset: bool = True) -> lis
                 problems.append(f"learner_config.env_config: {error}")
     load_path = learner.buffer_config.load_path
     if needs_dataset and load_path is not None and not Path(load_path).is_file():
-        problems.append(f"learner_config.buffer_config.load_path: file not found: {load_path}")
+        problem = (
+            f"{load_path} is a folder, not a dataset file"
+            if Path(load_path).is_dir()
+            else f"file not found: {load_path}"
+        )
+        problems.append(f"learner_config.buffer_config.load_path: {problem}")
     return problems
 
 

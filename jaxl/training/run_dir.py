@@ -200,6 +200,13 @@ def open_run_directory(
     :raises ConfigError: its ``config.json`` is invalid.
     """
     run = RunDirectory(Path(path).resolve())
+    if run.path.is_file():
+        hint = (
+            f" ('jaxl train {path}' starts a run from a config)"
+            if run.path.suffix == ".json"
+            else ""
+        )
+        raise RunDirectoryError(f"{path} is a file, not a run directory{hint}")
     if not run.path.is_dir():
         raise RunDirectoryError(f"run directory not found: {path}")
     if not run.config_path.is_file():
