@@ -513,6 +513,25 @@ def finished_run(tmp_path_factory):
     return result.run.path
 
 
+def test_a_task_seed_for_a_run_without_variants_names_the_runs_env(finished_run, tmp_path, capsys):
+    # Before, "task_seed only applies to parameterized envs ... (did you mean
+    # 'jaxl/CartPole-v1'?)": a config key, and a change the run cannot make.
+    expected = (
+        "jaxl: error: task seed 2: the run's env 'CartPole-v1' has no variants; only the "
+        "parameterized envs (jaxl/...; see `jaxl envs list`) have\n"
+    )
+    assert main(["eval", str(finished_run), "--task-seed", "2"]) == 2
+    assert capsys.readouterr().err == expected
+    out = tmp_path / "expert.npz"
+    assert (
+        main(
+            ["gather", str(finished_run), "--episodes", "1", "--out", str(out), "--task-seed", "2"]
+        )
+        == 2
+    )
+    assert capsys.readouterr().err == expected and not out.exists()
+
+
 def _break_metrics_cell(run: Path) -> str:
     lines = (run / "metrics.csv").read_text().splitlines()
     cells = lines[1].split(",")

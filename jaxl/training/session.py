@@ -18,6 +18,7 @@ from jaxl.config import ExperimentConfig, load_config
 from jaxl.config.schema import READING_A_RUN, EnvConfig
 from jaxl.envs import evaluate_policy, make_env, task_params
 from jaxl.envs.collector import episode_seed
+from jaxl.errors import InputError
 from jaxl.learners import Learner, make_learner
 from jaxl.models.factory import refuse_unread_policy_keys
 from jaxl.output_paths import OutputPathError, check_output_parent
@@ -254,9 +255,19 @@ def evaluate_variants(
 def _with_task_seed(env_config: EnvConfig, task_seed: int | None) -> EnvConfig:
     """``env_config`` on the variant ``task_seed`` (unchanged for ``None``); a run trained with
     physics redrawn at every reset (``resample: "episode"``) is then evaluated on that one
-    variant."""
+    variant.
+
+    :raises InputError: the run's env is not parameterized, so it has no variants.
+    """
     if task_seed is None:
         return env_config
+    from jaxl.envs.parameterized import PARAMETERIZED_ENVS
+
+    if env_config.env_id not in PARAMETERIZED_ENVS:
+        raise InputError(
+            f"task seed {task_seed}: the run's env {env_config.env_id!r} has no variants; only "
+            "the parameterized envs (jaxl/...; see `jaxl envs list`) have"
+        )
     fixed = {**env_config.model_dump(), "task_seed": task_seed, "resample": "never"}
     # From a run's config: checks added since the run was made do not apply.
     return EnvConfig.model_validate(fixed, context={READING_A_RUN: True})
