@@ -144,6 +144,32 @@ def test_unknown_env_id(tmp_path, capsys):
     assert "did you mean 'CartPole-v1'" in err
 
 
+def test_an_env_kwargs_value_the_env_fails_on_is_named(tmp_path, capsys):
+    # Pendulum's constructor takes g="abc"; its first step raised a TypeError from inside
+    # Gymnasium, and the run ended in a 55-line traceback.
+    from jaxl.config.schema import EnvConfig
+    from jaxl.envs import make_env
+    from jaxl.envs.make import EnvError
+
+    env = make_env(EnvConfig(env_id="Pendulum-v1", env_kwargs={"g": "abc"}))
+    env.reset(seed=0)
+    with pytest.raises(EnvError) as error:
+        env.step(env.action_space.sample())
+    assert str(error.value) == (
+        "Pendulum-v1: step() raised TypeError: unsupported operand type(s) for /: 'str' and "
+        "'float'; the env was made with learner_config.env_config.env_kwargs {'g': 'abc'}: "
+        "check their values"
+    )
+    env.close()
+    data = load_example("rl/pendulum-sac.json")
+    data["learner_config"]["env_config"]["env_kwargs"] = {"g": "abc"}
+    config = write_config(tmp_path / "c.json", data)
+    assert main(["train", str(config), "--out", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "jaxl: error: Pendulum-v1: step() raised TypeError" in err and "Traceback" not in err
+    assert not list((tmp_path / "runs").rglob("config.json"))  # nothing saved, nothing kept
+
+
 def test_unknown_learner(tmp_path, capsys):
     data = load_example("rl/cartpole-ppo.json")
     data["learner_config"]["learner"] = "ppx"

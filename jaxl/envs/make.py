@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 
@@ -71,11 +72,50 @@ def make_env(config: EnvConfig) -> gym.Env:
         kwargs["max_episode_steps"] = config.max_episode_steps
     try:
         with dropping_mujoco_warnings():
-            return FiniteCheck(flatten_observations(gym.make(config.env_id, **kwargs)))
+            env = gym.make(config.env_id, **kwargs)
+            if config.env_kwargs:
+                env = NamingEnvKwargs(env, config.env_kwargs)
+            return FiniteCheck(flatten_observations(env))
     except SpecError as error:
         raise EnvError(f"{config.env_id}: {error}") from error
     except Exception as error:  # gymnasium raises many types; name the env in all cases
         raise EnvError(f"could not create {config.env_id!r} with {kwargs}: {error}") from error
+
+
+class NamingEnvKwargs(gym.Wrapper):
+    """Turn an exception that ``reset`` or ``step`` of an env made with ``env_kwargs`` raises
+    into an :class:`EnvError` that names them: a value of the wrong type (``{"g": "abc"}`` for
+    Pendulum) is accepted by the constructor and fails only there, deep inside the env's code.
+
+    :param env_kwargs: the keyword arguments the env was made with.
+    """
+
+    def __init__(self, env: gym.Env, env_kwargs: dict[str, Any]) -> None:
+        super().__init__(env)
+        self.env_kwargs = env_kwargs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        try:
+            return self.env.reset(seed=seed, options=options)
+        except InputError:
+            raise
+        except Exception as error:
+            raise self._naming_env_kwargs(error, "reset") from error
+
+    def step(self, action):
+        try:
+            return self.env.step(action)
+        except InputError:
+            raise
+        except Exception as error:
+            raise self._naming_env_kwargs(error, "step") from error
+
+    def _naming_env_kwargs(self, error: Exception, where: str) -> EnvError:
+        name = self.env.spec.id if self.env.spec else type(self.env.unwrapped).__name__
+        return EnvError(
+            f"{name}: {where}() raised {type(error).__name__}: {error}; the env was made with "
+            f"learner_config.env_config.env_kwargs {self.env_kwargs}: check their values"
+        )
 
 
 def task_params(config: EnvConfig) -> dict[str, float | None] | None:
