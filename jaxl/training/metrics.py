@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -111,10 +112,13 @@ class MetricsLog:
     def _mirror(
         self, row: dict[str, float | None], flush: bool = True, wall_time: float | None = None
     ) -> None:
-        """Write a row's finite values as TensorBoard scalars at its env step (or update),
-        stamped ``wall_time`` (seconds since the epoch; ``None``: now)."""
+        """Write a row's finite values as TensorBoard scalars at its env step (or update), all
+        stamped ``wall_time`` (seconds since the epoch; ``None``: now, read once for the row,
+        so that a rebuilt row, stamped with its first scalar's time, keeps every scalar's)."""
         writer = self._writer()
         step = _tensorboard_step(row)
+        if wall_time is None:
+            wall_time = time.time()
         for key, value in row.items():
             if key not in ("update", "env_steps") and value is not None and math.isfinite(value):
                 writer.add_scalar(tensorboard_tag(key), float(value), step, wall_time=wall_time)
