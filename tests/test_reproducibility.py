@@ -295,6 +295,23 @@ def test_deferred_interrupt_asks_first_stops_second_and_respects_an_ignored_sigi
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(1)
         assert stopped.value.signal_number == signal.SIGTERM
+        # While a checkpoint is written (held), a second signal waits for it to be complete,
+        # then stops: one that broke off orbax's write left the process hanging at its exit.
+        # A third does not wait.
+        with deferred_interrupt() as stop_requested:
+            os.kill(os.getpid(), signal.SIGINT)
+            with pytest.raises(StopNow) as stopped:
+                with stop_requested.held():
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    time.sleep(0.2)
+                    finished_the_write = True
+            assert finished_the_write and stopped.value.signal_number == signal.SIGTERM
+            with pytest.raises(StopNow), stop_requested.held():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+                raise AssertionError("the third signal did not stop it")
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
         with deferred_interrupt() as stop_requested:
             os.kill(os.getpid(), signal.SIGINT)

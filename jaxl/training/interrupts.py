@@ -69,30 +69,70 @@ def _handling(numbers: tuple[int, ...], handler: Callable[[int, object], None]) 
             signal.signal(number, old if old is not None else signal.SIG_DFL)
 
 
-@contextlib.contextmanager
-def deferred_interrupt() -> Iterator[Callable[[], int]]:
-    """Within the block, a first Ctrl-C (``SIGINT``) or ``SIGTERM`` (what SLURM, ``timeout`` and
-    preemption send) only asks to stop: the callable the block receives then returns the
-    signal's number (else 0), and the training loop stops after the update in progress,
-    checkpointing it. A second one raises :class:`StopNow` (a :class:`KeyboardInterrupt` that
-    names it) at once. Signals are left as they are where :func:`_handling` installs nothing.
+class StopRequests:
+    """The stop requests of a :func:`deferred_interrupt` block.
+
+    Calling it returns the number of the first signal received (``0`` for none). Within
+    :meth:`held`, a second signal, which otherwise raises :class:`StopNow` at once, waits for
+    the block's end, so that it does not break off a checkpoint being written; a third one
+    raises at once.
     """
-    requested: list[int] = []
 
-    def ask_to_stop(signum: int, frame: object) -> None:
-        if requested:
-            raise StopNow(signum)
-        requested.append(signum)
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._holding = False
+        self._held: int | None = None
+
+    def __call__(self) -> int:
+        return self.received[0] if self.received else 0
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold a second signal until the block ends, then raise :class:`StopNow` for it."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._held is not None:
+            raise StopNow(self._held)
+
+    def handle(self, signum: int, frame: object) -> None:
+        """The signal handler."""
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-        print(
-            f"\njaxl: {'' if signum == signal.SIGINT else name + ': '}stopping after this "
-            f"update, which will be checkpointed ({name} again to stop at once)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if not self.received:
+            self.received.append(signum)
+            print(
+                f"\njaxl: {'' if signum == signal.SIGINT else name + ': '}stopping after this "
+                f"update, which will be checkpointed ({name} again to stop at once)",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif self._holding and self._held is None:
+            self._held = signum
+            print(
+                f"\njaxl: stopping once the checkpoint being written is complete ({name} again "
+                "to abandon it)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            raise StopNow(signum)
 
-    with _handling((signal.SIGINT, signal.SIGTERM), ask_to_stop):
-        yield lambda: requested[0] if requested else 0
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[StopRequests]:
+    """Within the block, a first Ctrl-C (``SIGINT``) or ``SIGTERM`` (what SLURM, ``timeout`` and
+    preemption send) only asks to stop: the :class:`StopRequests` the block receives then
+    returns the signal's number (else 0), and the training loop stops after the update in
+    progress, checkpointing it. A second one raises :class:`StopNow` (a
+    :class:`KeyboardInterrupt` that names it) at once, or, within
+    :meth:`StopRequests.held`, at the held block's end. Signals are left as they are where
+    :func:`_handling` installs nothing.
+    """
+    requests = StopRequests()
+    with _handling((signal.SIGINT, signal.SIGTERM), requests.handle):
+        yield requests
 
 
 @contextlib.contextmanager

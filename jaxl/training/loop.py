@@ -194,16 +194,17 @@ def train(
                     metrics.write(row)
                 stopping = stop_requested() and not last
                 if stopping or _due(update, logging_config.checkpoint_interval, last):
-                    store.save(
-                        update,
-                        learner.checkpoint(),
-                        {
-                            "update": update,
-                            "env_steps": env_steps,
-                            "wall_time": wall,
-                            EPISODES_SINCE_ROW: [[float(r), int(n)] for r, n in episodes],
-                        },
-                    )
+                    with stop_requested.held():  # a second Ctrl-C waits for it
+                        store.save(
+                            update,
+                            learner.checkpoint(),
+                            {
+                                "update": update,
+                                "env_steps": env_steps,
+                                "wall_time": wall,
+                                EPISODES_SINCE_ROW: [[float(r), int(n)] for r, n in episodes],
+                            },
+                        )
                 progress.update(update, env_steps, last_eval)
                 was_warming_up, warming_up = warming_up, learner.warming_up
                 if was_warming_up and not warming_up:
