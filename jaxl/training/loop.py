@@ -191,7 +191,8 @@ def train(
                         row["train_return"] = float(np.mean(returns)) if returns else math.nan
                         row["train_episodes"] = len(returns)
                         episodes = []
-                    metrics.write(row)
+                    with stop_requested.held():  # a row half-written to TensorBoard's queue
+                        metrics.write(row)
                 stopping = stop_requested() and not last
                 if stopping or _due(update, logging_config.checkpoint_interval, last):
                     with stop_requested.held():  # a second Ctrl-C waits for it
