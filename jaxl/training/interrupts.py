@@ -74,8 +74,8 @@ class StopRequests:
 
     Calling it returns the number of the first signal received (``0`` for none). Within
     :meth:`held`, a second signal, which otherwise raises :class:`StopNow` at once, waits for
-    the block's end, so that it does not break off a checkpoint being written; a third one
-    raises at once.
+    the block's end, so that it does not break off a checkpoint or metrics row being written; a
+    third one raises at once.
     """
 
     def __init__(self) -> None:
@@ -111,8 +111,8 @@ class StopRequests:
         elif self._holding and self._held is None:
             self._held = signum
             print(
-                f"\njaxl: stopping once the checkpoint being written is complete ({name} again "
-                "to abandon it)",
+                f"\njaxl: stopping once the checkpoint or metrics being written are complete "
+                f"({name} again to abandon them)",
                 file=sys.stderr,
                 flush=True,
             )
