@@ -277,7 +277,7 @@ def _run(args: argparse.Namespace) -> int:
         results = session.evaluate_variants(
             args.run_dir,
             args.episodes,
-            args.task_seed or [None],
+            list(dict.fromkeys(args.task_seed or [None])),  # each variant once
             args.checkpoint,
             args.deterministic,
             args.seed,

@@ -515,6 +515,9 @@ def test_runs_and_datasets_with_a_task_seed_and_per_episode_physics_stay_readabl
     data["train_config"].update(total_env_steps=256, eval_episodes=1)
     run = _train_ok(tmp_path, data, capsys)
     recorded = json.loads((run / "config.json").read_text())
+    # Physics redrawn at every episode have no one set of values. Before, the run recorded the
+    # defaults, which were never simulated, as its drawn physics (datasets did too).
+    assert recorded["task_params"] is None
     recorded["learner_config"]["env_config"]["task_seed"] = 3
     (run / "config.json").write_text(json.dumps(recorded))
     assert main(["eval", str(run), "--episodes", "1"]) == 0

@@ -48,7 +48,8 @@ def test_ppo_learns_on_a_pendulum_variant_and_records_it(tmp_path, capsys):
     # for that variant alone gives.
     other = session.evaluate_run(run, episodes=2, task_seed=5)
     assert session.evaluate_variants(run, 2, [4, 5]) == [held_out, other]
-    assert main(["eval", str(run), "--episodes", "2", "--task-seed", "4", "5"]) == 0
+    # A repeated task seed counts once (before, "2 variants", both task seed 4).
+    assert main(["eval", str(run), "--episodes", "2", "--task-seed", "4", "5", "4"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "task seed 4 " in lines[0] and "task seed 5 " in lines[1], lines
     means = sorted([(held_out["mean_return"], 4), (other["mean_return"], 5)])

@@ -119,10 +119,12 @@ class NamingEnvKwargs(gym.Wrapper):
 
 
 def task_params(config: EnvConfig) -> dict[str, float | None] | None:
-    """The physical parameters ``config`` gives a parameterized env, or ``None`` for another env."""
+    """The physical parameters ``config`` gives a parameterized env; ``None`` for another env and
+    for physics redrawn at every episode (``resample: "episode"``), which no one set of values
+    describes."""
     from jaxl.envs.parameterized import PARAMETERIZED_ENVS
 
-    if config.env_id not in PARAMETERIZED_ENVS:
+    if config.env_id not in PARAMETERIZED_ENVS or config.resample == "episode":
         return None
     env = make_env(config)
     try:

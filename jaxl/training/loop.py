@@ -56,11 +56,10 @@ def evaluation_record(
     ``episodes``, ``deterministic``, ``seed``, ``mean_return``, ``std_return``, ``min_return``,
     ``max_return`` and ``returns``. ``task_params`` are the physics of a parameterized env's
     variant; ``None`` for other envs and for physics redrawn at every episode."""
-    redrawn = env_config.resample == "episode"
     return {
         "env_id": env_config.env_id,
         "task_seed": env_config.task_seed,
-        "task_params": None if redrawn else task_params(env_config),
+        "task_params": task_params(env_config),
         "checkpoint_step": checkpoint_step,
         "env_steps": env_steps,
         "episodes": len(returns),
